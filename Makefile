@@ -41,3 +41,45 @@ fmt: ## Format the code (gofmt -w) and tidy the module.
 .PHONY: clean
 clean: ## Remove build outputs.
 	rm -rf bin
+
+# --- Container image and Helm chart -----------------------------------------
+
+HELM_VERSION := v3.22.0
+HELM := $(CURDIR)/.cache/bin/helm-$(HELM_VERSION)
+CHART := charts/snowduty
+IMAGE ?= ghcr.io/snowduty/snowduty:$(VERSION)
+
+$(HELM):
+	@mkdir -p $(CURDIR)/.cache/bin
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(CURDIR)/.cache/bin/helm $(HELM)
+
+.PHONY: image
+image: ## Build the container image (IMAGE=ghcr.io/snowduty/snowduty:VERSION; needs Docker).
+	@command -v docker >/dev/null || { echo "no docker on PATH: 'make image-check' checks the same build without one"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+.PHONY: image-check
+image-check: build ## Check the image's build without Docker: the static binary its Dockerfile builds.
+	@grep -q 'make build VERSION=' Dockerfile || { echo "Dockerfile no longer builds with 'make build': update image-check"; exit 1; }
+	@want=$$(sed -n 's/^go \([0-9]*\.[0-9]*\).*/\1/p' go.mod); grep -q "^ARG GO_VERSION=$$want$$" Dockerfile || { echo "Dockerfile GO_VERSION differs from go.mod's go $$want"; exit 1; }
+	@$(GO) version -m $(BIN) | grep -q 'CGO_ENABLED=0' || { echo "$(BIN) is not a CGO_ENABLED=0 build"; exit 1; }
+	@$(GO) version -m $(BIN) | grep -q -- '-trimpath=true' || { echo "$(BIN) was not built with -trimpath"; exit 1; }
+	@if command -v readelf >/dev/null; then readelf -l $(BIN) | grep -q INTERP && { echo "$(BIN) is dynamically linked"; exit 1; }; true; fi
+	@out=$$(./$(BIN) version); echo "$$out"; case "$$out" in *"snowduty $(VERSION) "*) ;; *) echo "version not stamped: want $(VERSION)"; exit 1;; esac
+	@echo "image-check: ok"
+
+.PHONY: chart-lint
+chart-lint: $(HELM) ## helm lint --strict and helm template over the default values and every ci/*.yaml.
+	$(HELM) lint --strict $(CHART)
+	@for f in $(CHART)/ci/*.yaml; do \
+		echo "$(HELM) lint --strict -f $$f"; $(HELM) lint --strict --quiet $(CHART) -f $$f || exit 1; \
+		$(HELM) template ci $(CHART) -f $$f >/dev/null || { echo "helm template failed for $$f"; exit 1; }; \
+	done
+	@out=$$($(HELM) template ci $(CHART) 2>&1) && { echo "helm template with the default values must fail (syncDirection is required)"; exit 1; }; \
+	echo "$$out" | grep -q 'syncDirection is required' || { echo "unexpected error with the default values: $$out"; exit 1; }
+	@echo "chart-lint: ok"
+
+.PHONY: chart-template
+chart-template: $(HELM) ## Render the chart with ci/minimal-values.yaml (VALUES=file to choose).
+	$(HELM) template snowduty $(CHART) -f $(or $(VALUES),$(CHART)/ci/minimal-values.yaml)

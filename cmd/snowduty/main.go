@@ -37,6 +37,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "keep both sides in sync (the daemon)", runRun},
+		{"once", "run one pass and exit: 0 if every pair synced, 3 if some failed", runOnce},
+		{"check", "check configuration, credentials, roles, fields, channels and Redis", runCheck},
+		{"sync", "sync one incident now: sync <flashduty id | INC number | sys_id>", runSync},
+		{"status", "show cursors and lag, active pairs, retry queue, dead letters, leader", runStatus},
+		{"explain", "show a pair's link, snapshot, both sides, the plan it would run, its audit trail", runExplain},
+		{"dead-letters", "list dead letters, or move them back to the retry queue: dead-letters [replay [PAIR]]", runDeadLetters},
+		{"demo", "run both simulators, an embedded Redis and the daemon, and play a scripted story", runDemo},
 		{"sim", "run a simulator: sim servicenow|flashduty [--listen ADDR]", runSim},
 		{"version", "print the version", runVersion},
 	}

@@ -1,0 +1,56 @@
+package flashduty
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/httpx"
+)
+
+// limiter spaces requests so that no 1-second window holds more than
+// perSec of them and no 60-second window more than perMin: the way the
+// server counts. A token bucket allows its burst on top of its rate in any
+// window (up to twice the limit), so this keeps a log of the send times it
+// handed out instead. Callers are served in arrival order; a caller whose
+// context ends keeps its slot (conservative).
+type limiter struct {
+	mu     sync.Mutex
+	perSec int
+	perMin int
+	times  []time.Time // send times handed out, ascending
+}
+
+func newLimiter(perSec, perMin int) *limiter {
+	return &limiter{perSec: perSec, perMin: perMin}
+}
+
+// wait blocks until the caller may send, or ctx ends.
+func (l *limiter) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	now := time.Now()
+	at := now
+	n := len(l.times)
+	if n > 0 && l.times[n-1].After(at) {
+		at = l.times[n-1]
+	}
+	if n >= l.perSec {
+		if t := l.times[n-l.perSec].Add(time.Second); t.After(at) {
+			at = t
+		}
+	}
+	if n >= l.perMin {
+		if t := l.times[n-l.perMin].Add(time.Minute); t.After(at) {
+			at = t
+		}
+	}
+	l.times = append(l.times, at)
+	if keep := max(l.perSec, l.perMin); len(l.times) > 2*keep {
+		l.times = append(l.times[:0:0], l.times[len(l.times)-keep:]...)
+	}
+	l.mu.Unlock()
+	return httpx.Sleep(ctx, at.Sub(now))
+}

@@ -1,0 +1,86 @@
+package flashduty
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// maxInWindow returns the most send times falling in any window of length w
+// (a time t counts for (t-w, t]).
+func maxInWindow(times []time.Time, w time.Duration) int {
+	best, lo := 0, 0
+	for hi := range times {
+		for !times[lo].After(times[hi].Add(-w)) {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+func TestLimiterKeepsUnderBothLimits(t *testing.T) {
+	tests := []struct {
+		perSec, perMin, calls int
+		wantLast              time.Duration // when the last call may go
+	}{
+		{50, 1000, 120, 2 * time.Second},   // 50 now, 50 at 1s, 20 at 2s
+		{50, 100, 150, time.Minute},        // the minute limit binds: 100 in the first 2s, 50 more at 60s
+		{5, 1000, 11, 2 * time.Second},     // a configured lower rate
+		{50, 1000, 1050, 60 * time.Second}, // 1000 in the first 20s, then wait for the minute
+	}
+	for _, tt := range tests {
+		synctest.Test(t, func(t *testing.T) {
+			l := newLimiter(tt.perSec, tt.perMin)
+			start := time.Now()
+			var mu sync.Mutex
+			var times []time.Time
+			var wg sync.WaitGroup
+			for range 4 { // concurrent callers share the limit
+				wg.Go(func() {
+					for range tt.calls / 4 {
+						if err := l.wait(t.Context()); err != nil {
+							t.Error(err)
+							return
+						}
+						mu.Lock()
+						times = append(times, time.Now())
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			for range tt.calls % 4 {
+				_ = l.wait(t.Context())
+				times = append(times, time.Now())
+			}
+			slices.SortFunc(times, time.Time.Compare)
+			if n := maxInWindow(times, time.Second); n > tt.perSec {
+				t.Errorf("%d/s %d/min: %d calls in one second", tt.perSec, tt.perMin, n)
+			}
+			if n := maxInWindow(times, time.Minute); n > tt.perMin {
+				t.Errorf("%d/s %d/min: %d calls in one minute", tt.perSec, tt.perMin, n)
+			}
+			if got := times[len(times)-1].Sub(start); got != tt.wantLast {
+				t.Errorf("%d/s %d/min, %d calls: last at %v, want %v (full speed within the limits)", tt.perSec, tt.perMin, tt.calls, got, tt.wantLast)
+			}
+		})
+	}
+}
+
+func TestLimiterHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(1, 1000)
+		if err := l.wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		if err := l.wait(ctx); err == nil {
+			t.Error("wait past the deadline succeeded")
+		}
+	})
+}

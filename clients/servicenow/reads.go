@@ -1,0 +1,327 @@
+package servicenow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/httpx"
+)
+
+// batchSize bounds the ids in one IN query, keeping URLs short.
+const batchSize = 100
+
+var sysIDRE = regexp.MustCompile(`^[0-9A-Za-z]{32}$`)
+
+func checkSysID(id string) error {
+	if !sysIDRE.MatchString(id) {
+		return fmt.Errorf("sys_id %q is not 32 letters or digits", id)
+	}
+	return nil
+}
+
+// Get reads one incident with every column (extra columns land in
+// Incident.Columns). A missing or hidden incident is an *Error of class
+// httpx.NotFound.
+func (c *Client) Get(ctx context.Context, sysID string) (Incident, error) {
+	const op = "get incident"
+	if err := checkSysID(sysID); err != nil {
+		return Incident{}, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.do(ctx, request{op: op, method: http.MethodGet, path: "/api/now/table/incident/" + sysID,
+		endpoint: "/api/now/table/incident/{sys_id}", query: readParams()})
+	if err != nil {
+		return Incident{}, err
+	}
+	return decodeOne(op, resp.result)
+}
+
+func decodeOne(op string, raw json.RawMessage) (Incident, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Incident{}, fmt.Errorf("%s: decode record: %w", op, err)
+	}
+	inc, err := parseIncident(m)
+	if err != nil {
+		return Incident{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return inc, nil
+}
+
+// GetMany reads incidents by sys_id, 100 per request (sys_idIN…).
+// Incidents that do not exist or are hidden are simply absent.
+func (c *Client) GetMany(ctx context.Context, sysIDs []string, cols []string) ([]Incident, error) {
+	const op = "get incidents"
+	ids := uniq(sysIDs)
+	for _, id := range ids {
+		if err := checkSysID(id); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return c.incidentsIn(ctx, op, "sys_id", ids, cols)
+}
+
+// FindByCorrelationIDs returns the incidents whose correlation_id is one
+// of ids (the Flashduty incident ids), 100 ids per request.
+func (c *Client) FindByCorrelationIDs(ctx context.Context, ids []string) ([]Incident, error) {
+	return c.incidentsIn(ctx, "find incidents by correlation_id", "correlation_id", uniq(ids), nil)
+}
+
+func (c *Client) incidentsIn(ctx context.Context, op, column string, ids, cols []string) ([]Incident, error) {
+	fields, err := columns(cols)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	var out []Incident
+	for _, chunk := range chunks(ids, batchSize) {
+		cond, err := inList(column, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		rows, err := c.listAll(ctx, op, "incident", cond, fields)
+		if err != nil {
+			return nil, err
+		}
+		incs, err := parseIncidents(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out = append(out, incs...)
+	}
+	return out, nil
+}
+
+// listAll reads every row of a small, stable result with offset paging
+// ordered by sys_id, stopping on X-Total-Count rather than on a short page
+// (the limit applies before ACLs).
+func (c *Client) listAll(ctx context.Context, op, table, query string, fields []string) ([]map[string]any, error) {
+	const page = 1000
+	var out []map[string]any
+	for offset := 0; ; offset += page {
+		params := readParams()
+		params.Set("sysparm_query", joinQuery(query, "ORDERBYsys_id"))
+		params.Set("sysparm_fields", strings.Join(fields, ","))
+		params.Set("sysparm_limit", strconv.Itoa(page))
+		params.Set("sysparm_offset", strconv.Itoa(offset))
+		params.Set("sysparm_suppress_pagination_header", "true")
+		resp, err := c.do(ctx, request{op: op, method: http.MethodGet, path: "/api/now/table/" + table, endpoint: "/api/now/table/" + table, query: params})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := decodeRows(resp.result)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out = append(out, rows...)
+		total := resp.total()
+		if total < 0 && len(rows) < page || total >= 0 && offset+page >= total {
+			return out, nil
+		}
+	}
+}
+
+// JournalQuery asks for journal entries of many incidents at once.
+type JournalQuery struct {
+	// IncidentIDs are incident sys_ids; 100 go into one request.
+	IncidentIDs []string
+	// Since, when set, keeps entries created at or after it.
+	Since time.Time
+	// Elements are "comments" and/or "work_notes"; empty means comments.
+	Elements []string
+}
+
+// JournalEntry is one comment or work note (a sys_journal_field row).
+type JournalEntry struct {
+	SysID     string
+	ElementID string // the incident's sys_id
+	Element   string // comments or work_notes
+	Value     string
+	CreatedBy string // the author's user_name
+	CreatedOn time.Time
+}
+
+var journalFields = []string{"sys_id", "element", "element_id", "name", "value", "sys_created_on", "sys_created_by"}
+
+// Journal reads the journal entries of many incidents from
+// sys_journal_field, ordered by (sys_created_on, sys_id).
+func (c *Client) Journal(ctx context.Context, q JournalQuery) ([]JournalEntry, error) {
+	const op = "list journal entries"
+	els := uniq(q.Elements)
+	if len(els) == 0 {
+		els = []string{"comments"}
+	}
+	for _, e := range els {
+		if e != "comments" && e != "work_notes" {
+			return nil, fmt.Errorf("%s: element %q is not comments or work_notes", op, e)
+		}
+	}
+	ids := uniq(q.IncidentIDs)
+	for _, id := range ids {
+		if err := checkSysID(id); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	var out []JournalEntry
+	for _, chunk := range chunks(ids, batchSize) {
+		idCond, _ := inList("element_id", chunk)
+		elCond, _ := inList("element", els)
+		ks := keyset{op: op, table: "sys_journal_field", timeCol: "sys_created_on", base: joinQuery(idCond, "name=incident", elCond), fields: journalFields}
+		cur := Cursor{UpdatedOn: q.Since}
+		for {
+			kp, err := c.keysetRead(ctx, ks, cur, MaxPageSize/10)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range kp.rows {
+				e, err := parseJournal(r)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", op, err)
+				}
+				out = append(out, e)
+				cur = Cursor{UpdatedOn: e.CreatedOn, SysID: e.SysID}
+			}
+			if !kp.more {
+				break
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b JournalEntry) int {
+		if c := a.CreatedOn.Compare(b.CreatedOn); c != 0 {
+			return c
+		}
+		return strings.Compare(a.SysID, b.SysID)
+	})
+	return out, nil
+}
+
+func parseJournal(m map[string]any) (JournalEntry, error) {
+	e := JournalEntry{SysID: str(m["sys_id"]), ElementID: str(m["element_id"]), Element: str(m["element"]), Value: str(m["value"]), CreatedBy: str(m["sys_created_by"])}
+	var err error
+	if e.CreatedOn, err = ParseTime(str(m["sys_created_on"])); err != nil {
+		return JournalEntry{}, fmt.Errorf("parse journal entry %s: %w", e.SysID, err)
+	}
+	return e, nil
+}
+
+// FieldDef is a column definition from sys_dictionary.
+type FieldDef struct {
+	Table     string // incident or task (incident extends task)
+	Element   string
+	Label     string
+	Type      string // internal_type: string, integer, reference, glide_date_time…
+	MaxLength int
+	Mandatory bool
+	Reference string
+}
+
+// Dictionary returns the incident table's columns, from the sys_dictionary
+// rows of incident and task (incident's own definition wins), sorted by
+// column name.
+func (c *Client) Dictionary(ctx context.Context) ([]FieldDef, error) {
+	const op = "read dictionary"
+	rows, err := c.listAll(ctx, op, "sys_dictionary", "nameINincident,task^elementISNOTEMPTY^active=true",
+		[]string{"sys_id", "name", "element", "column_label", "internal_type", "max_length", "mandatory", "reference"})
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]FieldDef{}
+	for _, r := range rows {
+		f := FieldDef{Table: str(r["name"]), Element: str(r["element"]), Label: str(r["column_label"]), Type: str(r["internal_type"]),
+			Mandatory: str(r["mandatory"]) == "true", Reference: str(r["reference"])}
+		f.MaxLength, _ = strconv.Atoi(str(r["max_length"]))
+		if prev, ok := byName[f.Element]; ok && prev.Table == "incident" {
+			continue
+		}
+		byName[f.Element] = f
+	}
+	out := make([]FieldDef, 0, len(byName))
+	for _, f := range byName {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b FieldDef) int { return strings.Compare(a.Element, b.Element) })
+	return out, nil
+}
+
+// Choice is one value of a choice list (sys_choice).
+type Choice struct {
+	Table    string
+	Element  string
+	Value    string
+	Label    string
+	Sequence int
+}
+
+// Choices returns the active English choices of incident (and task)
+// columns; no elements means state, close_code and hold_reason. They are
+// sorted by element, then sequence.
+func (c *Client) Choices(ctx context.Context, elements ...string) ([]Choice, error) {
+	const op = "read choices"
+	if len(elements) == 0 {
+		elements = []string{"state", "close_code", "hold_reason"}
+	}
+	for _, e := range elements {
+		if err := checkColumn("choice element", e); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	cond, _ := inList("element", uniq(elements))
+	rows, err := c.listAll(ctx, op, "sys_choice", joinQuery("nameINincident,task", cond, "inactive=false", "language=en"),
+		[]string{"sys_id", "name", "element", "value", "label", "sequence"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Choice, 0, len(rows))
+	for _, r := range rows {
+		ch := Choice{Table: str(r["name"]), Element: str(r["element"]), Value: str(r["value"]), Label: str(r["label"])}
+		ch.Sequence, _ = strconv.Atoi(str(r["sequence"]))
+		out = append(out, ch)
+	}
+	slices.SortStableFunc(out, func(a, b Choice) int {
+		if c := strings.Compare(a.Element, b.Element); c != 0 {
+			return c
+		}
+		return a.Sequence - b.Sequence
+	})
+	return out, nil
+}
+
+// User is the integration user's sys_user record.
+type User struct {
+	SysID      string
+	UserName   string
+	Name       string
+	Email      string
+	TimeZone   string // empty means the instance default
+	DateFormat string
+}
+
+// CurrentUser reads the integration user's own sys_user record: its
+// user_name is what journal sys_created_by and sys_updated_by show for the
+// client's writes.
+func (c *Client) CurrentUser(ctx context.Context) (User, error) {
+	const op = "read integration user"
+	cond := "sys_id=javascript:gs.getUserID()"
+	if c.opts.Username != "" {
+		if err := checkValue("username", c.opts.Username, false); err != nil {
+			return User{}, fmt.Errorf("%s: %w", op, err)
+		}
+		cond = "user_name=" + c.opts.Username
+	}
+	rows, err := c.listAll(ctx, op, "sys_user", cond, []string{"sys_id", "user_name", "name", "email", "time_zone", "date_format"})
+	if err != nil {
+		return User{}, err
+	}
+	if len(rows) == 0 {
+		return User{}, &Error{Op: op, Method: http.MethodGet, Endpoint: "/api/now/table/sys_user", Class: httpx.NotFound,
+			Message: "the integration user's sys_user record is not readable", Hint: "grant the integration user read access to its own sys_user record"}
+	}
+	r := rows[0]
+	return User{SysID: str(r["sys_id"]), UserName: str(r["user_name"]), Name: str(r["name"]), Email: str(r["email"]),
+		TimeZone: str(r["time_zone"]), DateFormat: str(r["date_format"])}, nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/snowduty/snowduty/poller"
+)
+
+// runRun is `snowduty run`: the daemon.
+func runRun(ctx context.Context, _ []string, _, stderr io.Writer) int {
+	c, log, code := setup(ctx, stderr, true)
+	if code != exitOK {
+		return code
+	}
+	d, err := build(ctx, c, log, buildOptions{})
+	if err != nil {
+		log.Error("start", slog.String("err", err.Error()))
+		return exitFailed
+	}
+	defer d.close()
+	return serve(ctx, c, log, d)
+}
+
+// serve runs the health/metrics server and the poller until ctx ends.
+func serve(ctx context.Context, c *Config, log *slog.Logger, d *deps) int {
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		log.Error("listen for health and metrics", slog.String("addr", c.HTTPAddr), slog.String("err", err.Error()))
+		return exitFailed
+	}
+	srv := &http.Server{Handler: d.poller.Health().Handler(d.reg), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("health server", slog.String("err", err.Error()))
+		}
+	}()
+	log.Info("snowduty running", slog.String("version", Version()), slog.String("direction", c.SyncDirection),
+		slog.String("http", ln.Addr().String()), slog.Bool("dry_run", c.DryRun))
+	runErr := d.poller.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if runErr != nil {
+		log.Error("stopped", slog.String("err", runErr.Error()))
+		return exitFailed
+	}
+	log.Info("snowduty stopped")
+	return exitOK
+}
+
+// runOnce is `snowduty once`: one pass; exit 0 only if every pair synced.
+func runOnce(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
+	c, log, code := setup(ctx, stderr, true)
+	if code != exitOK {
+		return code
+	}
+	d, err := build(ctx, c, log, buildOptions{})
+	if err != nil {
+		log.Error("start", slog.String("err", err.Error()))
+		return exitFailed
+	}
+	defer d.close()
+	return once(ctx, d, stdout)
+}
+
+func once(ctx context.Context, d *deps, stdout io.Writer) int {
+	err := d.poller.RunOnce(ctx)
+	var pe *poller.PassError
+	switch {
+	case err == nil:
+		fmt.Fprintln(stdout, "pass complete: every pair in sync")
+		return exitOK
+	case errors.As(err, &pe):
+		fmt.Fprintf(stdout, "pass complete: %d pair(s) failed and are queued for retry:\n", len(pe.Failures))
+		for _, f := range pe.Failures {
+			fmt.Fprintf(stdout, "  %s  %s  %s: %s\n", f.Pair, f.Side, f.Class, f.Err)
+		}
+		return exitUnsynced
+	default:
+		fmt.Fprintf(stdout, "pass failed: %v\n", err)
+		return exitFailed
+	}
+}
+
+// runSync is `snowduty sync <id>`: sync one incident now.
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "snowduty sync: name one incident: a Flashduty incident id, a ServiceNow number (INC0010001) or sys_id")
+		return exitUsage
+	}
+	c, log, code := setup(ctx, stderr, true)
+	if code != exitOK {
+		return code
+	}
+	d, err := build(ctx, c, log, buildOptions{})
+	if err != nil {
+		log.Error("start", slog.String("err", err.Error()))
+		return exitFailed
+	}
+	defer d.close()
+	plan, err := d.poller.SyncOne(ctx, args[0])
+	printJSON(stdout, plan)
+	var pe *poller.PassError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &pe):
+		fmt.Fprintf(stderr, "snowduty sync: %v\n", err)
+		return exitUnsynced
+	default:
+		fmt.Fprintf(stderr, "snowduty sync: %v\n", err)
+		return exitFailed
+	}
+}

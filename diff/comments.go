@@ -1,0 +1,151 @@
+package diff
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// commentTime is the timestamp shown in attribution prefixes.
+const commentTime = "2006-01-02 15:04:05 UTC"
+
+// comments plans the comments to mirror both ways and returns the marks of
+// the source comments handled in this pass. Each human comment is mirrored
+// once: it is skipped when the base marks it handled, when the other side
+// already holds its attributed copy, or when its author is snowduty.
+func (c *computer) comments() []CommentMark {
+	var marks []CommentMark
+	seen := map[CommentMark]bool{}
+	blockedToFD, blockedToSnow := 0, 0
+
+	var fdTexts, snowTexts []string
+	if c.fd != nil {
+		for _, fc := range c.fd.Comments {
+			fdTexts = append(fdTexts, norm(fc.Text))
+		}
+	}
+	if c.snow != nil {
+		for _, e := range c.snow.Journal {
+			snowTexts = append(snowTexts, norm(e.Value))
+		}
+	}
+
+	if c.snow != nil {
+		entries := slices.Clone(c.snow.Journal)
+		slices.SortFunc(entries, func(a, b SnowJournalEntry) int {
+			return cmp.Or(a.CreatedOn.Compare(b.CreatedOn), strings.Compare(a.SysID, b.SysID))
+		})
+		for _, e := range entries {
+			body := norm(e.Value)
+			if body == "" || e.CreatedBy == c.p.Origin.ServiceNowUser || !slices.Contains(c.p.Mapping.CommentJournals, e.Element) {
+				continue
+			}
+			mark := CommentMark{Side: ServiceNow, ID: fingerprint("sn:" + e.SysID), At: e.CreatedOn.UnixMilli()}
+			if seen[mark] || c.base.handled(ServiceNow, mark.ID, mark.At) {
+				continue
+			}
+			seen[mark] = true
+			kind := "comment"
+			if e.Element == JournalWorkNotes {
+				kind = "work note"
+			}
+			header := fmt.Sprintf("[ServiceNow %s by %s, %s", kind, e.CreatedBy, e.CreatedOn.UTC().Format(commentTime))
+			chunks := split(header, body, FDCommentMax)
+			switch {
+			case slices.Contains(fdTexts, norm(chunks[0])):
+			case !c.p.Direction.allows(Flashduty):
+				blockedToFD++
+				continue
+			default:
+				c.plan.Flashduty.Comments = append(c.plan.Flashduty.Comments, chunks...)
+			}
+			marks = append(marks, mark)
+		}
+	}
+
+	if c.fd != nil {
+		items := slices.Clone(c.fd.Comments)
+		slices.SortFunc(items, func(a, b FDComment) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+		})
+		for _, fc := range items {
+			body := norm(fc.Text)
+			if body == "" || c.ownFD(fc.CreatorID) {
+				continue
+			}
+			id := fc.ID
+			if id == "" {
+				id = fmt.Sprintf("%d/%d/%s", fc.CreatedAt.UnixMilli(), fc.CreatorID, body)
+			}
+			mark := CommentMark{Side: Flashduty, ID: fingerprint("fd:" + id), At: fc.CreatedAt.UnixMilli()}
+			if seen[mark] || c.base.handled(Flashduty, mark.ID, mark.At) {
+				continue
+			}
+			seen[mark] = true
+			author := fc.CreatorName
+			switch {
+			case author != "":
+			case fc.CreatorID == 0:
+				author = "Flashduty"
+			default:
+				author = "member " + itoa(fc.CreatorID)
+			}
+			header := fmt.Sprintf("[Flashduty comment by %s, %s", author, fc.CreatedAt.UTC().Format(commentTime))
+			chunks := split(header, body, c.p.Mapping.ServiceNowCommentMax)
+			switch {
+			case slices.Contains(snowTexts, norm(chunks[0])):
+			case !c.p.Direction.allows(ServiceNow):
+				blockedToSnow++
+				continue
+			default:
+				for _, ch := range chunks {
+					c.plan.ServiceNow.Comments = append(c.plan.ServiceNow.Comments, SnowComment{Element: c.p.Mapping.CommentTarget, Text: ch})
+				}
+			}
+			marks = append(marks, mark)
+		}
+	}
+	if blockedToFD > 0 {
+		c.skip(Flashduty, KeyComments, fmt.Sprintf("direction %s does not write to flashduty: %d servicenow comments not mirrored", c.p.Direction, blockedToFD))
+	}
+	if blockedToSnow > 0 {
+		c.skip(ServiceNow, KeyComments, fmt.Sprintf("direction %s does not write to servicenow: %d flashduty comments not mirrored", c.p.Direction, blockedToSnow))
+	}
+	return marks
+}
+
+// ownFD reports whether a Flashduty actor is snowduty itself.
+func (c *computer) ownFD(id int64) bool {
+	o := c.p.Origin
+	return id != 0 && (id == o.FlashdutyMemberID || id == o.FlashdutyAccountID)
+}
+
+// split renders body under header (an unterminated "[…" prefix) in chunks of
+// at most limit runes: "header]\nbody", or "header (i/n)]\nchunk" when the
+// body must be split.
+func split(header, body string, limit int) []string {
+	one := header + "]\n" + body
+	if runes(one) <= limit {
+		return []string{one}
+	}
+	rs := []rune(body)
+	n := 2
+	for {
+		capacity := limit - runes(fmt.Sprintf("%s (%d/%d)]\n", header, n, n))
+		if capacity < 1 {
+			// A header longer than the limit: cut it, keep the body whole.
+			return split(truncate(header, limit/2), body, limit)
+		}
+		need := (len(rs) + capacity - 1) / capacity
+		if need <= n {
+			out := make([]string, 0, need)
+			for i := 0; i < need; i++ {
+				end := min((i+1)*capacity, len(rs))
+				out = append(out, fmt.Sprintf("%s (%d/%d)]\n%s", header, i+1, need, string(rs[i*capacity:end])))
+			}
+			return out
+		}
+		n = need
+	}
+}

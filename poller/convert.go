@@ -1,0 +1,109 @@
+package poller
+
+import (
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/clients/servicenow"
+	"github.com/snowduty/snowduty/diff"
+)
+
+// snowView turns a ServiceNow record and the journal entries read for it
+// into diff's view.
+func snowView(in *servicenow.Incident, journal []servicenow.JournalEntry) *diff.SnowView {
+	if in == nil {
+		return nil
+	}
+	v := &diff.SnowView{
+		SysID:              in.SysID,
+		Number:             in.Number,
+		ShortDescription:   in.ShortDescription,
+		Description:        in.Description,
+		State:              in.State,
+		HoldReason:         in.HoldReason,
+		Urgency:            in.Urgency,
+		Impact:             in.Impact,
+		CloseCode:          in.CloseCode,
+		CloseNotes:         in.CloseNotes,
+		CorrelationID:      in.CorrelationID,
+		CorrelationDisplay: in.CorrelationDisplay,
+		SysModCount:        int64(in.SysModCount),
+		SysUpdatedOn:       in.SysUpdatedOn,
+		SysUpdatedBy:       in.SysUpdatedBy,
+		Columns:            in.Columns,
+	}
+	for _, e := range journal {
+		v.Journal = append(v.Journal, diff.SnowJournalEntry{
+			SysID: e.SysID, Element: e.Element, Value: e.Value, CreatedBy: e.CreatedBy, CreatedOn: e.CreatedOn,
+		})
+	}
+	return v
+}
+
+// fdView turns a Flashduty incident and the comment items of its feed into
+// diff's view. names resolves person ids to names for attribution.
+func fdView(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]string) *diff.FDView {
+	if in == nil {
+		return nil
+	}
+	v := &diff.FDView{
+		IncidentID:    in.ID,
+		Num:           in.Num,
+		Title:         in.Title,
+		Description:   in.Description,
+		Severity:      diff.Severity(in.Severity),
+		Progress:      in.Progress,
+		SnoozedBefore: in.SnoozedBefore,
+		UpdatedAt:     in.UpdatedAt,
+		CloseTime:     in.CloseTime,
+		Labels:        in.Labels,
+		Fields:        in.Fields,
+		ChannelID:     in.ChannelID,
+		CloserID:      in.CloserID,
+		CloserName:    names[in.CloserID],
+		Resolution:    in.Resolution,
+	}
+	for _, it := range feed {
+		if it.Type != flashduty.FeedComment {
+			continue
+		}
+		v.Comments = append(v.Comments, diff.FDComment{
+			ID:          feedItemID(it),
+			CreatorID:   it.CreatorID,
+			CreatorName: names[it.CreatorID],
+			Text:        it.Comment,
+			CreatedAt:   it.CreatedAt,
+		})
+	}
+	return v
+}
+
+// feedItemID is a stable key for a feed entry, which has no id of its own:
+// its creation time in ms, its author and a hash of its text (two comments
+// by one person in the same millisecond stay apart).
+func feedItemID(it flashduty.FeedItem) string {
+	h := fnv.New64a()
+	h.Write([]byte(it.Comment))
+	return strconv.FormatInt(it.CreatedAt.UnixMilli(), 10) + "/" + strconv.FormatInt(it.CreatorID, 10) + "/" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// snowClosed reports whether a ServiceNow state is Resolved, Closed or
+// Canceled.
+func snowClosed(state string) bool { return state == "6" || state == "7" || state == "8" }
+
+// unix converts seconds to a time, zero for 0.
+func unix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

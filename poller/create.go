@@ -1,0 +1,214 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/state"
+)
+
+// errCreatePending means an earlier create of the pair may still land: its
+// intent is younger than IntentTTL and a search did not find the incident.
+var errCreatePending = errors.New("an earlier create of this pair is unresolved; waiting before creating again")
+
+// createFD creates the Flashduty partner of a ServiceNow incident: intent
+// first, then the create, then the link, then correlation_id on ServiceNow.
+// An uncertain create leaves the intent; the next attempt searches
+// Flashduty for the ServiceNow number before creating anything.
+func (p *Poller) createFD(ctx context.Context, c *pair) {
+	sn := c.snow
+	pairID := state.PairIDForSysID(sn.SysID)
+	found, err := p.beginCreate(ctx, pairID, state.SideFlashduty, func(since time.Time) (string, error) {
+		return p.searchFD(ctx, sn.Number, since)
+	})
+	if err != nil {
+		c.fail("flashduty", err)
+		return
+	}
+	id := found
+	if id == "" {
+		cr := c.plan.Flashduty.Create
+		fields := make(map[string]any, len(cr.Fields))
+		for k, v := range cr.Fields {
+			fields[k] = v
+		}
+		id, err = p.fd.Create(ctx, flashduty.CreateRequest{Title: cr.Title, Description: cr.Description, Severity: string(cr.Severity), ChannelID: p.o.CreateChannelID, Fields: fields})
+		if err != nil {
+			p.createFailed(ctx, c, pairID, "flashduty", err)
+			return
+		}
+		p.metrics.creates.WithLabelValues("flashduty", "created").Inc()
+	} else {
+		p.metrics.creates.WithLabelValues("flashduty", "adopted").Inc()
+	}
+	l := state.Link{SysID: sn.SysID, Number: sn.Number, IncidentID: id, Created: p.now(), Origin: state.OriginServiceNow}
+	if err := p.linkCreated(ctx, c, l); err != nil {
+		c.fail("state", err)
+		return
+	}
+	if found != "" {
+		c.plan.NewBase = nil // the found incident is reconciled as an adopted pair next pass
+		c.readAll = true
+		return
+	}
+	upd := maps.Clone(c.plan.ServiceNow.Update)
+	if upd == nil {
+		upd = map[string]string{}
+	}
+	upd["correlation_id"], upd["correlation_display"] = id, correlationMarker
+	c.plan.ServiceNow.Update = upd
+	if err := p.applySnow(ctx, c, sn.SysID); err != nil {
+		c.fail("servicenow", err)
+		return
+	}
+	c.plan.Flashduty.Create = nil
+	if err := p.applyFD(ctx, c, id); err != nil {
+		c.fail("flashduty", err)
+	}
+}
+
+// createSnow creates the ServiceNow partner of a Flashduty incident, with
+// correlation_id set in the same POST, so a search by correlation_id (done
+// for every unlinked Flashduty incident) finds it after a crash.
+func (p *Poller) createSnow(ctx context.Context, c *pair) {
+	fd := c.fd
+	pairID := state.PairIDForIncident(fd.ID)
+	found, err := p.beginCreate(ctx, pairID, state.SideServiceNow, func(time.Time) (string, error) {
+		return "", nil // resolveLinks already searched by correlation_id this pass
+	})
+	if err != nil || found != "" {
+		if err != nil {
+			c.fail("servicenow", err)
+		}
+		return
+	}
+	inc, err := p.sn.Create(ctx, c.plan.ServiceNow.Create)
+	if err != nil {
+		p.createFailed(ctx, c, pairID, "servicenow", err)
+		return
+	}
+	p.metrics.creates.WithLabelValues("servicenow", "created").Inc()
+	l := state.Link{SysID: inc.SysID, Number: inc.Number, IncidentID: fd.ID, Created: p.now(), Origin: state.OriginFlashduty}
+	if err := p.linkCreated(ctx, c, l); err != nil {
+		c.fail("state", err)
+		return
+	}
+	c.snow = &inc
+	c.plan.ServiceNow.Create, c.plan.ServiceNow.Update = nil, nil
+	if err := p.applySnow(ctx, c, inc.SysID); err != nil {
+		c.fail("servicenow", err)
+		return
+	}
+	if err := p.applyFD(ctx, c, fd.ID); err != nil {
+		c.fail("flashduty", err)
+	}
+}
+
+// beginCreate writes the create intent. When one exists already, an earlier
+// create may have landed: search finds it (the partner's id), or, once the
+// intent is older than IntentTTL, the intent is dropped and a new one
+// written. found is the id of a partner found by search ("" to create).
+func (p *Poller) beginCreate(ctx context.Context, pairID string, side state.Side, search func(since time.Time) (string, error)) (found string, err error) {
+	f, ok := p.currentFence()
+	if !ok {
+		return "", fmt.Errorf("begin create: %w", state.ErrFenced)
+	}
+	started, err := p.st.BeginCreate(ctx, f, pairID, side, p.now())
+	if err != nil || started {
+		return "", err
+	}
+	intents, err := p.st.Intents(ctx)
+	if err != nil {
+		return "", err
+	}
+	since := p.now().Add(-p.o.Lookback)
+	var in *state.Intent
+	for i := range intents {
+		if intents[i].PairID == pairID {
+			in = &intents[i]
+			since = in.Started.Add(-p.o.FDOverlap)
+		}
+	}
+	id, err := search(since)
+	if err != nil || id != "" {
+		return id, err
+	}
+	if in != nil && p.now().Sub(in.Started) < p.o.IntentTTL {
+		return "", errCreatePending
+	}
+	if err := p.st.ResolveIntent(ctx, pairID); err != nil {
+		return "", err
+	}
+	started, err = p.st.BeginCreate(ctx, f, pairID, side, p.now())
+	if err == nil && !started {
+		err = errCreatePending
+	}
+	return "", err
+}
+
+// createFailed handles a failed create: an uncertain outcome keeps the
+// intent (the next attempt searches first); a definite failure drops it.
+func (p *Poller) createFailed(ctx context.Context, c *pair, pairID, side string, err error) {
+	p.metrics.creates.WithLabelValues(side, "failed").Inc()
+	if classOf(err) != httpx.UnknownOutcome {
+		if rerr := p.st.ResolveIntent(ctx, pairID); rerr != nil {
+			p.log.Warn("resolve intent", slog.String(keyPair, pairID), errAttr(rerr))
+		}
+	}
+	c.fail(side, err)
+}
+
+// linkCreated stores the link of a freshly created pair and puts it in the
+// active set.
+func (p *Poller) linkCreated(ctx context.Context, c *pair, l state.Link) error {
+	if err := p.st.PutLink(ctx, l); err != nil {
+		return err
+	}
+	if err := p.st.ResolveIntent(ctx, l.PairID()); err != nil {
+		return err
+	}
+	if err := p.st.AddActive(ctx, l.PairID()); err != nil {
+		return err
+	}
+	c.setLink(l)
+	p.audit(ctx, c, state.Event{Kind: "create", Side: state.Side(sideOf(l.Origin)), Detail: fmt.Sprintf("linked %s ↔ %s", l.Number, l.IncidentID)})
+	return nil
+}
+
+// sideOf is the side an origin created the partner on.
+func sideOf(o state.Origin) string {
+	if o == state.OriginServiceNow {
+		return "flashduty"
+	}
+	return "servicenow"
+}
+
+// searchFD looks for a Flashduty incident that snowduty created for a
+// ServiceNow number (its description carries "[ServiceNow: <number>]").
+func (p *Poller) searchFD(ctx context.Context, number string, since time.Time) (string, error) {
+	var found string
+	var channels []int64
+	if p.o.CreateChannelID != 0 {
+		channels = []int64{p.o.CreateChannelID}
+	}
+	errStop := errors.New("stop")
+	err := p.fd.List(ctx, flashduty.ListQuery{Since: since, Until: p.now().Add(time.Minute), ChannelIDs: channels, Query: number}, func(items []flashduty.Incident) error {
+		for _, it := range items {
+			if refNumber(it.Description) == number {
+				found = it.ID
+				return errStop
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return "", fmt.Errorf("search flashduty for %s: %w", number, err)
+	}
+	return found, nil
+}

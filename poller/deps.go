@@ -1,0 +1,44 @@
+package poller
+
+import (
+	"context"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/clients/servicenow"
+)
+
+// ServiceNow is the part of the ServiceNow client the poller uses.
+type ServiceNow interface {
+	Changes(ctx context.Context, q servicenow.ChangeQuery) (servicenow.ChangePage, error)
+	GetMany(ctx context.Context, sysIDs []string, columns []string) ([]servicenow.Incident, error)
+	FindByCorrelationIDs(ctx context.Context, ids []string) ([]servicenow.Incident, error)
+	FindByNumbers(ctx context.Context, numbers []string) ([]servicenow.Incident, error)
+	Journal(ctx context.Context, q servicenow.JournalQuery) ([]servicenow.JournalEntry, error)
+	Create(ctx context.Context, fields map[string]string) (servicenow.Incident, error)
+	Update(ctx context.Context, sysID string, fields map[string]string) (servicenow.Incident, error)
+	CurrentUser(ctx context.Context) (servicenow.User, error)
+}
+
+// Flashduty is the part of the Flashduty client the poller uses.
+type Flashduty interface {
+	List(ctx context.Context, q flashduty.ListQuery, fn func([]flashduty.Incident) error) error
+	ListByIDs(ctx context.Context, ids []string) ([]flashduty.Incident, error)
+	Feed(ctx context.Context, q flashduty.FeedQuery) ([]flashduty.FeedItem, error)
+	Create(ctx context.Context, r flashduty.CreateRequest) (string, error)
+	Reset(ctx context.Context, r flashduty.ResetRequest) error
+	ResetField(ctx context.Context, id, name string, value any) error
+	Ack(ctx context.Context, id string) error
+	Unack(ctx context.Context, id string) error
+	Resolve(ctx context.Context, id, rootCause, resolution string) error
+	Reopen(ctx context.Context, id string) error
+	Snooze(ctx context.Context, id string, minutes int) error
+	Wake(ctx context.Context, id string) error
+	Comment(ctx context.Context, id, text string) error
+	MemberInfo(ctx context.Context) (flashduty.Member, error)
+	PersonInfos(ctx context.Context, ids []int64) ([]flashduty.Person, error)
+}
+
+var (
+	_ ServiceNow = (*servicenow.Client)(nil)
+	_ Flashduty  = (*flashduty.Client)(nil)
+)

@@ -1,0 +1,201 @@
+// Package poller is snowduty's reconciler: it reads changes from ServiceNow
+// and Flashduty, merges them with the last synced state (package diff),
+// writes what changed to the other side and records the new state (package
+// state). RunOnce is one pass; Run keeps passes going on cron schedules
+// while this replica holds the leader lease.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/state"
+)
+
+// Poller runs reconcile passes. It is safe for concurrent use; passes are
+// serialized (one at a time), and the pairs within a pass are worked on
+// concurrently, never two workers on one pair.
+type Poller struct {
+	o       Options
+	log     *slog.Logger
+	sn      ServiceNow
+	fd      Flashduty
+	st      *state.Store
+	metrics *Metrics
+	health  *Health
+	now     func() time.Time
+
+	passMu sync.Mutex // one pass at a time: reads and writes of a pair never interleave
+
+	mu     sync.Mutex
+	fence  state.Fence
+	leader bool
+	origin diff.Origin
+	ready  bool // origin and identity checked
+	names  map[int64]string
+}
+
+// New checks the options and returns a Poller. It makes no network call;
+// Prepare (called by RunOnce and Run) reads the origin marks and checks the
+// state's identity.
+func New(o Options) (*Poller, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(o.Registry)
+	}
+	p := &Poller{
+		o:       o,
+		log:     o.Logger.With(slog.String(keyComponent, "poller")),
+		sn:      o.ServiceNow,
+		fd:      o.Flashduty,
+		st:      o.Store,
+		metrics: o.Metrics,
+		now:     o.Clock,
+		names:   map[int64]string{},
+	}
+	p.health = NewHealth(o.Clock, o.HealthGrace, o.Store.Ping)
+	return p, nil
+}
+
+// Metrics returns the poller's metrics, whose ObserveCall the clients
+// report to.
+func (p *Poller) Metrics() *Metrics { return p.metrics }
+
+// Health returns the poller's health state.
+func (p *Poller) Health() *Health { return p.health }
+
+// Prepare reads who snowduty is on each side (the integration user's
+// user_name, the app key's member id) so its own writes are never mirrored
+// back, and checks that the state belongs to these systems.
+func (p *Poller) Prepare(ctx context.Context) error {
+	p.mu.Lock()
+	done := p.ready
+	p.mu.Unlock()
+	if done {
+		return nil
+	}
+	user, err := p.sn.CurrentUser(ctx)
+	if err != nil {
+		return fmt.Errorf("read servicenow integration user: %w", err)
+	}
+	member, err := p.fd.MemberInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("read flashduty app key member: %w", err)
+	}
+	id := p.o.Identity
+	if id.FlashdutyAccount == "" {
+		id.FlashdutyAccount = fmt.Sprint(member.AccountID)
+	}
+	if err := p.st.CheckIdentity(ctx, id, p.o.IdentityOverride); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.origin = diff.Origin{ServiceNowUser: user.UserName, FlashdutyMemberID: member.MemberID, FlashdutyAccountID: member.AccountID}
+	if member.MemberID == 0 {
+		// A key owned by the account principal acts as the account.
+		p.origin.FlashdutyMemberID = member.AccountID
+	}
+	p.names[member.MemberID] = member.MemberName
+	p.ready = true
+	return nil
+}
+
+// policy returns the merge policy for a pass at now.
+func (p *Poller) policy(now time.Time) diff.Policy {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pol := p.o.Policy
+	pol.Origin = p.origin
+	pol.Now = now
+	return pol
+}
+
+// currentFence returns the fence of the lease this replica holds.
+func (p *Poller) currentFence() (state.Fence, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fence, p.leader
+}
+
+// RunOnce runs one full pass: ServiceNow changes, Flashduty changes and the
+// due retries. Without the lease (the `once` command), it acquires it for
+// the pass and releases it after. It returns a *PassError when the pass ran
+// but some pairs failed (they are queued for retry).
+func (p *Poller) RunOnce(ctx context.Context) error {
+	if err := p.Prepare(ctx); err != nil {
+		return err
+	}
+	release, err := p.ensureLease(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var failures []PairFailure
+	for _, step := range []func(context.Context) error{p.pollServiceNow, p.pollFlashduty, p.retryDue} {
+		err := step(ctx)
+		var pe *PassError
+		switch {
+		case errors.As(err, &pe):
+			failures = append(failures, pe.Failures...)
+		case err != nil:
+			return err
+		}
+	}
+	p.health.FirstPassDone()
+	if len(failures) > 0 {
+		return &PassError{Failures: failures}
+	}
+	return nil
+}
+
+// ensureLease makes sure this replica holds the lease; when it had to take
+// it, release gives it back.
+func (p *Poller) ensureLease(ctx context.Context) (release func(), err error) {
+	if _, ok := p.currentFence(); ok {
+		return func() {}, nil
+	}
+	f, ok, err := p.st.AcquireLease(ctx, p.o.HolderID)
+	if err != nil {
+		return nil, fmt.Errorf("acquire lease: %w", err)
+	}
+	if !ok {
+		return nil, errors.New("acquire lease: another snowduty replica holds it; stop it or wait for its lease to expire")
+	}
+	p.setLeader(f, true)
+	return func() {
+		p.setLeader(state.Fence{}, false)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.st.ReleaseLease(ctx, f); err != nil {
+			p.log.Warn("release lease", slog.String(keyError, err.Error()))
+		}
+	}, nil
+}
+
+func (p *Poller) setLeader(f state.Fence, leader bool) {
+	p.mu.Lock()
+	p.fence, p.leader = f, leader
+	p.mu.Unlock()
+	v := 0.0
+	if leader {
+		v = 1
+	}
+	p.metrics.leader.Set(v)
+	p.health.SetStandby(!leader)
+}

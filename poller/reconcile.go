@@ -1,0 +1,135 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/snowduty/snowduty/diff"
+)
+
+// reconcile works one batch of candidates end to end: links, partners,
+// snapshots and comments are read in batches; each pair's plan is computed
+// and applied by a bounded pool of workers; the new snapshots are stored in
+// one round trip. It returns the pairs that failed (queued for retry); an
+// error means the batch could not be worked at all and nothing was written.
+func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, error) {
+	batch = mergePairs(batch)
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	if err := p.resolveLinks(ctx, batch, !p.o.DryRun); err != nil {
+		return nil, err
+	}
+	if err := p.fetchPartners(ctx, batch); err != nil {
+		return nil, err
+	}
+	if err := p.loadSnapshots(ctx, batch); err != nil {
+		return nil, err
+	}
+	if err := p.readComments(ctx, batch, nil); err != nil {
+		return nil, err
+	}
+	if err := p.resolveNames(ctx, batch); err != nil {
+		p.log.Debug("read person names", slog.String(keyError, err.Error()))
+	}
+	pol := p.policy(p.now())
+	for _, c := range batch {
+		p.planPair(c, pol)
+	}
+	// Before any comment is posted, make sure the target side's recent
+	// comments were read: a copy posted by an earlier, interrupted attempt
+	// is then recognised instead of posted twice.
+	if again := p.needTargetComments(batch); len(again) > 0 {
+		if err := p.readComments(ctx, again, again); err != nil {
+			return nil, err
+		}
+		for _, c := range again {
+			p.planPair(c, pol)
+		}
+	}
+	if p.o.DryRun {
+		p.logPlans(batch)
+		return failuresOf(batch), nil
+	}
+	p.applyAll(ctx, batch)
+	if err := p.record(ctx, batch); err != nil {
+		return failuresOf(batch), err
+	}
+	return failuresOf(batch), nil
+}
+
+// planPair computes the pair's plan, or leaves it empty when the pair is not
+// to be synced (out of scope, not triggered, partner gone).
+func (p *Poller) planPair(c *pair, pol diff.Policy) {
+	c.plan = diff.Plan{}
+	if c.failed != nil {
+		return
+	}
+	if c.link == nil && !p.triggered(c) {
+		return
+	}
+	if c.link != nil && (c.snow == nil || c.fd == nil) {
+		return // a partner is gone: reported by fetchPartners
+	}
+	c.plan = diff.Compute(c.base, snowView(c.snow, c.journal), fdView(c.fd, c.feed, p.nameMap()), pol)
+}
+
+// needTargetComments returns the pairs whose plan posts comments to a side
+// whose comments were not read in this pass.
+func (p *Poller) needTargetComments(batch []*pair) []*pair {
+	var out []*pair
+	for _, c := range batch {
+		if c.link == nil {
+			continue // a new incident has no comments yet
+		}
+		toFD := len(c.plan.Flashduty.Comments) > 0 && !c.feedRead
+		toSN := len(c.plan.ServiceNow.Comments) > 0 && !c.journalRead
+		if toFD || toSN {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// applyAll applies every pair's plan with at most Concurrency workers.
+func (p *Poller) applyAll(ctx context.Context, batch []*pair) {
+	sem := make(chan struct{}, p.o.Concurrency)
+	var wg sync.WaitGroup
+	for _, c := range batch {
+		if c.failed != nil || c.plan.Writes() == 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p.applyPair(ctx, c)
+		}()
+	}
+	wg.Wait()
+}
+
+// logPlans logs each plan as structured data (dry run).
+func (p *Poller) logPlans(batch []*pair) {
+	for _, c := range batch {
+		if c.failed == nil && c.plan.HasChanges() {
+			p.log.Info("dry run: would apply", slog.String(keyPair, c.key()), slog.Any(keyPlan, c.plan))
+		}
+	}
+}
+
+func failuresOf(batch []*pair) []PairFailure {
+	var out []PairFailure
+	for _, c := range batch {
+		if c.failed != nil {
+			out = append(out, *c.failed)
+		}
+	}
+	return out
+}
+
+// errBatch wraps a failure that stopped a whole batch.
+func errBatch(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
