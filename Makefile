@@ -15,6 +15,10 @@ help: ## Show this help.
 build: ## Build the static snowduty binary into bin/.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/snowduty
 
+.PHONY: demo
+demo: ## Run the demo: both simulators, an embedded Redis and the daemon play a scripted story.
+	$(GO) run ./cmd/snowduty demo $(DEMO_ARGS)
+
 .PHONY: test
 test: lint tidy-check ## Run every check and test (needs redis-server on PATH).
 	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }

@@ -177,6 +177,7 @@ func (p *Poller) linkCreated(ctx context.Context, c *pair, l state.Link) error {
 		return err
 	}
 	c.setLink(l)
+	p.log.Info("created partner incident", pairAttr(c), slog.String(keySide, sideOf(l.Origin)), slog.String(keyNumber, l.Number), slog.String(keyIncidentID, l.IncidentID))
 	p.audit(ctx, c, state.Event{Kind: "create", Side: state.Side(sideOf(l.Origin)), Detail: fmt.Sprintf("linked %s ↔ %s", l.Number, l.IncidentID)})
 	return nil
 }

@@ -1,10 +1,14 @@
 package servicenow
 
 import (
+	"bytes"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -41,7 +45,8 @@ func TestBasicAuthFailureSaysWhatToCheck(t *testing.T) {
 func TestOAuthPasswordGrantCachesRefreshesAndReauthenticates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// A live simulator clock, so that the bubble's fake time expires tokens.
-		e := newEnv(t, snowsim.Options{Now: time.Now}, oauthOpts)
+		grants := &grantLog{}
+		e := newEnv(t, snowsim.Options{Now: time.Now}, oauthOpts, func(o *Options) { grants.next = o.Transport; o.Transport = grants })
 		for range 3 {
 			if _, err := e.c.Changes(t.Context(), ChangeQuery{}); err != nil {
 				t.Fatal(err)
@@ -61,6 +66,9 @@ func TestOAuthPasswordGrantCachesRefreshesAndReauthenticates(t *testing.T) {
 		if n := e.sim.Count("GET", "/api/now/table/incident"); n != 4 {
 			t.Fatalf("renewal cost an API 401: %d list calls", n)
 		}
+		if g := grants.String(); g != "password,refresh_token" {
+			t.Fatalf("grants = %s, want the password grant then a refresh", g)
+		}
 		// A token the instance forgot gets one re-authentication.
 		e.sim.ExpireTokens()
 		if _, err := e.c.Changes(t.Context(), ChangeQuery{}); err != nil {
@@ -68,6 +76,9 @@ func TestOAuthPasswordGrantCachesRefreshesAndReauthenticates(t *testing.T) {
 		}
 		if n := countEndpoint(e, "POST", "/oauth_token.do"); n != 3 {
 			t.Fatalf("no re-authentication after 401: %d token calls", n)
+		}
+		if n := e.sim.Count("GET", "/api/now/table/incident"); n != 6 {
+			t.Fatalf("%d list calls, want 6 (one 401, one retry)", n)
 		}
 	})
 }
@@ -157,4 +168,29 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Fatalf("log leaks %q", s)
 		}
 	}
+}
+
+// grantLog records the grant_type of every token request.
+type grantLog struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	grants []string
+}
+
+func (g *grantLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/oauth_token.do" {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		g.mu.Lock()
+		g.grants = append(g.grants, form.Get("grant_type"))
+		g.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return g.next.RoundTrip(r)
+}
+
+func (g *grantLog) String() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return strings.Join(g.grants, ",")
 }

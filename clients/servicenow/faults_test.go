@@ -18,7 +18,10 @@ import (
 func TestFaultsClassAndRetry(t *testing.T) {
 	type op func(ctx context.Context, e *env, id string) error
 	get := func(ctx context.Context, e *env, id string) error { _, err := e.c.Get(ctx, id); return err }
-	feed := func(ctx context.Context, e *env, _ string) error { _, err := e.c.Changes(ctx, ChangeQuery{}); return err }
+	feed := func(ctx context.Context, e *env, _ string) error {
+		_, err := e.c.Changes(ctx, ChangeQuery{})
+		return err
+	}
 	create := func(ctx context.Context, e *env, _ string) error {
 		_, err := e.c.Create(ctx, map[string]string{"short_description": "x", "correlation_id": "fd-1"})
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strings"
@@ -168,14 +169,21 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 	o.FeedBudget, o.Concurrency, o.DryRun = c.Flashduty.FeedBudget, c.Concurrency, c.DryRun
 	o.Schedules = poller.Schedules{ServiceNow: c.ScheduleServiceNow, Flashduty: c.ScheduleFlashduty, Resync: c.ScheduleResync, Retry: c.ScheduleRetry, Prune: c.SchedulePrune}
 	o.RunTimeout, o.ShutdownTimeout, o.LeaseRenew = c.RunTimeout, c.Shutdown, c.LeaseRenew
-	o.HolderID = c.InstanceID
-	if o.HolderID == "" {
-		o.HolderID, _ = os.Hostname()
-	}
+	o.HolderID = holderID(c.InstanceID)
 	d.poller, err = poller.New(o)
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// holderID names this process in the lease: the configured instance id or
+// the hostname, plus the pid and a random suffix, so two processes never
+// share a lease token.
+func holderID(instance string) string {
+	if instance == "" {
+		instance, _ = os.Hostname()
+	}
+	return fmt.Sprintf("%s-%d-%04x", instance, os.Getpid(), rand.Uint32()&0xffff)
 }

@@ -79,7 +79,7 @@ func (s *Server) actor(as string) (*User, error) {
 }
 
 func controlError(op string, aerr *apiError) error {
-	return fmt.Errorf("%s: %s: %s", op, aerr.message, strings.ReplaceAll(aerr.detail, "\n\t", " "))
+	return fmt.Errorf("%s: %s: %s", op, aerr.message, strings.Join(strings.Fields(aerr.detail), " "))
 }
 
 // CreateIncident creates an incident as the named user (empty means Alice),

@@ -132,8 +132,8 @@ type Server struct {
 	faults       []*Fault
 	calls        map[string]int
 	requests     []Request
-	hiddenFields map[string]bool // "table.column" hidden by field ACL
-	resolved     map[string]bool // incidents waiting for auto-close
+	hiddenFields map[string]bool      // "table.column" hidden by field ACL
+	resolved     map[string]bool      // incidents waiting for auto-close
 	journalBy    map[string][]*record // incident sys_id → journal rows, oldest first
 }
 
