@@ -12,7 +12,7 @@ import (
 // in declaration order. The README and the chart are checked against it.
 func envNames() []string {
 	var out []string
-	walkEnv(reflect.TypeOf(Config{}), "", envPrefix, func(_, name string) { out = append(out, name) })
+	walkEnv(reflect.TypeOf(Config{}), "", envPrefix, func(_, name, _ string) { out = append(out, name) })
 	return out
 }
 
@@ -21,7 +21,7 @@ func envNames() []string {
 func envErrorText(err error) string {
 	msg := err.Error()
 	best, bestName := "", ""
-	walkEnv(reflect.TypeOf(Config{}), "", envPrefix, func(path, name string) {
+	walkEnv(reflect.TypeOf(Config{}), "", envPrefix, func(path, name, _ string) {
 		if strings.HasPrefix(msg, path+": ") && len(path) > len(best) {
 			best, bestName = path, name
 		}
@@ -32,9 +32,9 @@ func envErrorText(err error) string {
 	return bestName + strings.TrimPrefix(msg, best)
 }
 
-// walkEnv calls fn with the Go field path ("ServiceNow: PageSize") and the
-// variable name of every leaf field of t.
-func walkEnv(t reflect.Type, path, prefix string, fn func(path, name string)) {
+// walkEnv calls fn with the Go field path ("ServiceNow: PageSize"), the
+// variable name and the env tag of every leaf field of t.
+func walkEnv(t reflect.Type, path, prefix string, fn func(path, name, tag string)) {
 	for f := range t.Fields() {
 		tag := f.Tag.Get("env")
 		if tag == "" {
@@ -50,7 +50,7 @@ func walkEnv(t reflect.Type, path, prefix string, fn func(path, name string)) {
 			walkEnv(f.Type, p, prefix+strings.TrimSpace(pre), fn)
 			continue
 		}
-		fn(p, prefix+strings.TrimSpace(name))
+		fn(p, prefix+strings.TrimSpace(name), tag)
 	}
 }
 
