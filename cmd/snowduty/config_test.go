@@ -88,6 +88,7 @@ func TestConfigValidateNamesTheVariable(t *testing.T) {
 		{"no create channel", nil, []string{"SNOWDUTY_FLASHDUTY_CHANNEL_ID"}, "SNOWDUTY_FLASHDUTY_CHANNEL_ID: is required"},
 		{"no redis", nil, []string{"SNOWDUTY_REDIS_URL"}, "SNOWDUTY_REDIS_URL: is required"},
 		{"two redis modes", map[string]string{"SNOWDUTY_REDIS_CLUSTER_ADDRS": "a:1,b:2"}, nil, "set only one of"},
+		{"query that widens the scope", map[string]string{"SNOWDUTY_SERVICENOW_QUERY": "active=true^NQactive=false"}, nil, "SNOWDUTY_SERVICENOW_QUERY"},
 		{"bad prefix", map[string]string{"SNOWDUTY_STATE_PREFIX": "a b"}, nil, "SNOWDUTY_STATE_PREFIX"},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/servicenow"
 )
 
 // cronParser accepts what the README documents: five-field specs, optional
@@ -95,6 +96,9 @@ func (c *Config) Validate(needRemote bool) error {
 		if n.v < n.min || n.v > n.max {
 			bad(n.name, "%d is out of range; use a whole number from %d to %d", n.v, n.min, n.max)
 		}
+	}
+	if err := servicenow.CheckScope(c.ServiceNow.Query); c.ServiceNow.Query != "" && err != nil {
+		bad("SERVICENOW_QUERY", "%v; write one AND-ed encoded query such as active=true^assignment_group=<sys_id>", err)
 	}
 	if c.StatePrefix == "" || strings.ContainsAny(c.StatePrefix, " \t\n{}") {
 		bad("STATE_PREFIX", "%q must be non-empty, without spaces or braces; e.g. snowduty:prod:", c.StatePrefix)

@@ -1,0 +1,151 @@
+package loadtest
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/servicenow"
+	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
+	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller"
+	"github.com/snowduty/snowduty/state"
+	"github.com/snowduty/snowduty/state/redistest"
+)
+
+// statePrefix is the Redis key prefix every daemon of this package uses.
+const statePrefix = "load:"
+
+// world is both simulators served on loopback (each behind a tap that
+// counts and times requests) and a real redis-server.
+type world struct {
+	sn      *snowsim.Server
+	fd      *fdsim.Server
+	snTap   *tap
+	fdTap   *tap
+	snURL   string
+	fdURL   string
+	redis   *redistest.Server
+	closers []func()
+}
+
+// newWorld starts the simulators on loopback and a private redis-server.
+func newWorld(t testing.TB, ropts ...redistest.Option) *world {
+	t.Helper()
+	w := &world{
+		sn:    snowsim.New(snowsim.Options{Seed: 7}),
+		fd:    fdsim.New(fdsim.Options{Seed: 7}),
+		redis: redistest.Start(t, ropts...),
+	}
+	w.snTap = newTap(w.sn, snowKey)
+	w.fdTap = newTap(w.fd, fdKey)
+	sn := httptest.NewServer(w.snTap)
+	fd := httptest.NewServer(w.fdTap)
+	w.snURL, w.fdURL = sn.URL, fd.URL
+	t.Cleanup(func() { sn.Close(); fd.Close() })
+	return w
+}
+
+// daemonOptions configures an in-process poller.
+type daemonOptions struct {
+	inProcess   bool // serve HTTP in-process (the simulators' Transport) instead of loopback
+	concurrency int
+	schedule    string // both poll schedules; empty means the default (@every 30s)
+	rateLimit   bool   // the Flashduty client's own limiter (50/s, 1000/min); off means a very high limit
+	redisHook   *redisCounter
+	log         io.Writer
+}
+
+// newPoller builds the real poller against w, with the defaults the daemon
+// uses except where do says otherwise.
+func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
+	t.Helper()
+	out := do.log
+	if out == nil {
+		out = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reg := prometheus.NewRegistry()
+	metrics := poller.NewMetrics(reg)
+	var snT, fdT http.RoundTripper
+	if do.inProcess {
+		snT, fdT = w.sn.Transport(), w.fd.Transport()
+	}
+	perSec, perMin := 50, 1000
+	if !do.rateLimit {
+		perSec, perMin = 1_000_000, 60_000_000
+	}
+	fast := httpx.Backoff{Base: 200 * time.Millisecond, Max: 2 * time.Second}
+	snc, err := servicenow.New(servicenow.Options{BaseURL: w.snURL, Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,
+		AllowHTTP: true, Transport: snT, Logger: log, Observer: metrics.ObserveCall, Backoff: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdc, err := flashduty.New(flashduty.Options{BaseURL: w.fdURL, AppKey: w.fd.AppKey(), AllowHTTP: true, Transport: fdT,
+		Logger: log, Observer: metrics.ObserveCall, PerSecond: perSec, PerMinute: perMin, Backoff: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(t.Context(), state.Options{URL: w.redis.URL(), Logger: log, Prefix: statePrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if do.redisHook != nil {
+		store.AddHook(do.redisHook)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	o := poller.DefaultOptions()
+	o.Logger, o.Registry, o.Metrics = log, reg, metrics
+	o.ServiceNow, o.Flashduty, o.Store = snc, fdc, store
+	o.Policy = diff.Policy{Direction: diff.TwoWay, Conflict: diff.ConflictNewest, Mapping: diff.DefaultMapping()}
+	o.Identity = state.Identity{ServiceNowURL: w.snURL}
+	o.CreateChannelID = fdsim.OpsChannelID
+	o.HolderID = "loadtest"
+	if do.concurrency > 0 {
+		o.Concurrency = do.concurrency
+	}
+	if do.schedule != "" {
+		o.Schedules.ServiceNow, o.Schedules.Flashduty = do.schedule, do.schedule
+	}
+	p, err := poller.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// snowKey names the ServiceNow incident a request writes ("" for reads).
+func snowKey(r *http.Request, _ []byte) string {
+	if r.Method != http.MethodPatch && r.Method != http.MethodPut {
+		return ""
+	}
+	const p = "/api/now/table/incident/"
+	if !strings.HasPrefix(r.URL.Path, p) {
+		return ""
+	}
+	return strings.TrimPrefix(r.URL.Path, p)
+}
+
+// fdReads are the Flashduty endpoints that write nothing.
+var fdReads = map[string]bool{
+	"/incident/list": true, "/incident/list-by-ids": true, "/incident/info": true, "/incident/feed": true,
+	"/member/info": true, "/person/infos": true, "/field/list": true, "/channel/list": true, "/channel/infos": true,
+	"/audit/search": true, "/member/list": true,
+}
+
+// isFDWrite reports whether a Flashduty path writes.
+func isFDWrite(path string) bool { return !fdReads[path] && !strings.HasPrefix(path, fdsim.ControlPrefix) }
+
+// isSnowWrite reports whether a ServiceNow request writes.
+func isSnowWrite(method string) bool {
+	return method == http.MethodPost || method == http.MethodPatch || method == http.MethodPut || method == http.MethodDelete
+}
