@@ -20,7 +20,7 @@ demo: ## Run the demo: both simulators, an embedded Redis and the daemon play a 
 	$(GO) run ./cmd/snowduty demo $(DEMO_ARGS)
 
 .PHONY: test
-test: lint tidy-check ## Run every check and test (needs redis-server on PATH).
+test: lint tidy-check chart-lint image-check ## Run every check and test (needs redis-server on PATH).
 	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
 	$(GO) test -race -count=1 ./...
 

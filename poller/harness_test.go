@@ -63,6 +63,10 @@ type world struct {
 	sn    *snowsim.Server
 	fd    *fdsim.Server
 	redis *redistest.Server
+	// snOpts and fdOpts adjust the clients of the next envs (credentials,
+	// timeouts).
+	snOpts func(*servicenow.Options)
+	fdOpts func(*flashduty.Options)
 }
 
 func newWorld(redis *redistest.Server) *world {
@@ -79,23 +83,34 @@ func (w *world) newEnv(t *testing.T, edit ...func(*poller.Options)) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fast := httpx.Backoff{Base: 100 * time.Millisecond, Max: time.Second}
-	snc, err := servicenow.New(servicenow.Options{BaseURL: "http://snow.test", Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,
-		AllowHTTP: true, Transport: w.sn.Transport(), Logger: log, Backoff: fast})
+	reg := prometheus.NewRegistry()
+	metrics := poller.NewMetrics(reg)
+	sno := servicenow.Options{BaseURL: "http://snow.test", Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,
+		AllowHTTP: true, Transport: w.sn.Transport(), Logger: log, Backoff: fast, Observer: metrics.ObserveCall}
+	if w.snOpts != nil {
+		w.snOpts(&sno)
+	}
+	snc, err := servicenow.New(sno)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fdc, err := flashduty.New(flashduty.Options{BaseURL: "http://fd.test", AppKey: w.fd.AppKey(), AllowHTTP: true, Transport: w.fd.Transport(), Logger: log, Backoff: fast})
+	fdo := flashduty.Options{BaseURL: "http://fd.test", AppKey: w.fd.AppKey(), AllowHTTP: true, Transport: w.fd.Transport(), Logger: log, Backoff: fast, Observer: metrics.ObserveCall}
+	if w.fdOpts != nil {
+		w.fdOpts(&fdo)
+	}
+	fdc, err := flashduty.New(fdo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := state.Open(t.Context(), state.Options{URL: w.redis.URL(), Logger: log, Prefix: "e2e:"})
+	// The bubble's clock for leases too, so lease expiry follows the
+	// test's time.
+	store, err := state.Open(t.Context(), state.Options{URL: w.redis.URL(), Logger: log, Prefix: "e2e:", Clock: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	reg := prometheus.NewRegistry()
 	o := poller.DefaultOptions()
-	o.Logger, o.Registry = log, reg
+	o.Logger, o.Registry, o.Metrics = log, reg, metrics
 	o.ServiceNow, o.Flashduty, o.Store = snc, fdc, store
 	m := diff.DefaultMapping()
 	o.Policy = diff.Policy{Direction: diff.TwoWay, Conflict: diff.ConflictNewest, Mapping: m}
@@ -193,4 +208,110 @@ func (e *env) fdOf(id string) fdsim.Incident {
 		e.t.Fatalf("flashduty incident %s missing", id)
 	}
 	return inc
+}
+
+// newFD creates a Flashduty incident as an alert would (Ops channel unless
+// the spec names one).
+func (e *env) newFD(spec fdsim.IncidentSpec) string {
+	e.t.Helper()
+	if spec.ChannelID == 0 {
+		spec.ChannelID = fdsim.OpsChannelID
+	}
+	inc, err := e.fd.CreateIncident(spec)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return inc.IncidentID
+}
+
+// newSN creates a ServiceNow incident as Alice and returns its sys_id.
+func (e *env) newSN(fields map[string]string) string {
+	e.t.Helper()
+	rec, err := e.sn.CreateIncident(snowsim.Alice, fields)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rec["sys_id"]
+}
+
+// editSN changes a ServiceNow incident as Alice.
+func (e *env) editSN(sysID string, fields map[string]string) {
+	e.t.Helper()
+	if _, err := e.sn.UpdateIncident(snowsim.Alice, sysID, fields); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// must fails the test on err.
+func (e *env) must(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// steady runs n more passes, time moving between them, and fails if any of
+// them wrote to either side.
+func (e *env) steady(n int) {
+	e.t.Helper()
+	before := e.writes()
+	for range n {
+		time.Sleep(7 * time.Second)
+		e.pass()
+	}
+	if got := e.writes() - before; got != 0 {
+		e.t.Fatalf("steady state made %d write calls (servicenow %v, flashduty %v)", got, e.sn.Calls(), e.fd.Calls())
+	}
+}
+
+// linkOfSN returns the link of a ServiceNow incident, failing if none.
+func (e *env) linkOfSN(sysID string) state.Link {
+	e.t.Helper()
+	l, ok, err := e.store.LinkBySysID(e.t.Context(), sysID)
+	if err != nil || !ok {
+		e.t.Fatalf("no link for servicenow incident %s (err %v)", sysID, err)
+	}
+	return l
+}
+
+// fdCreates and snCreates count the create calls the simulators received.
+func (e *env) fdCreates() int { return e.fd.Calls()["/incident/create"] }
+func (e *env) snCreates() int { return e.sn.Count("POST", "/api/now/table/incident") }
+
+// fdIncidents returns how many Flashduty incidents exist.
+func (e *env) fdIncidents() int { return len(e.fd.IncidentIDs()) }
+
+// passErr runs one pass and returns its error (a *PassError when pairs
+// failed).
+func (e *env) passErr() error { return e.p.RunOnce(e.t.Context()) }
+
+// converge runs passes (time moving past retry backoffs) until one ends
+// with every pair synced and nothing written, at most n; failed passes are
+// allowed on the way.
+func (e *env) converge(n int) {
+	e.t.Helper()
+	for range n {
+		before := e.writes()
+		err := e.passErr()
+		if err == nil && e.writes() == before {
+			return
+		}
+		time.Sleep(15 * time.Second)
+	}
+	e.t.Fatalf("did not converge within %d passes", n)
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// fdWritesOnly counts write calls made to Flashduty so far.
+func (e *env) fdWritesOnly() int {
+	n := 0
+	for k, v := range e.fd.Calls() {
+		switch k {
+		case "/incident/list", "/incident/list-by-ids", "/incident/info", "/incident/feed", "/member/info", "/person/infos", "/field/list", "/channel/list", "/channel/infos":
+		default:
+			n += v
+		}
+	}
+	return n
 }

@@ -42,7 +42,7 @@ const (
 )
 
 // chartNotExposed are the daemon's variables the chart deliberately offers
-// no value for (docs/helm.md says the same). Secrets are not in this list:
+// no value for (the README says the same). Secrets are not in this list:
 // the chart passes them as secretKeyRef environment variables.
 var chartNotExposed = map[string]string{
 	"SNOWDUTY_SERVICENOW_PASSWORD_FILE":      "secrets come through secretKeyRef env vars; a file mount can still use extraEnv + extraVolumes",

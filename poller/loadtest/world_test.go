@@ -35,24 +35,36 @@ type world struct {
 	snURL   string
 	fdURL   string
 	redis   *redistest.Server
-	closers []func()
 }
 
-// newWorld starts the simulators on loopback and a private redis-server.
-func newWorld(t testing.TB, ropts ...redistest.Option) *world {
+// newWorld makes both simulators (on the caller's clock: build it inside
+// a synctest bubble for simulated time) over the given redis-server. Its
+// URLs are placeholders until serve puts the simulators on loopback.
+func newWorld(t testing.TB, redis *redistest.Server) *world {
+	return newWorldWith(t, redis, snowsim.Options{Seed: 7}, fdsim.Options{Seed: 7})
+}
+
+// newWorldWith is newWorld with the simulators' options.
+func newWorldWith(t testing.TB, redis *redistest.Server, so snowsim.Options, fo fdsim.Options) *world {
 	t.Helper()
 	w := &world{
-		sn:    snowsim.New(snowsim.Options{Seed: 7}),
-		fd:    fdsim.New(fdsim.Options{Seed: 7}),
-		redis: redistest.Start(t, ropts...),
+		sn:    snowsim.New(so),
+		fd:    fdsim.New(fo),
+		redis: redis,
+		snURL: "http://snow.loadtest", fdURL: "http://fd.loadtest",
 	}
 	w.snTap = newTap(w.sn, snowKey)
 	w.fdTap = newTap(w.fd, fdKey)
+	return w
+}
+
+// serve puts both simulators (behind their taps) on loopback ports.
+func (w *world) serve(t testing.TB) {
+	t.Helper()
 	sn := httptest.NewServer(w.snTap)
 	fd := httptest.NewServer(w.fdTap)
 	w.snURL, w.fdURL = sn.URL, fd.URL
 	t.Cleanup(func() { sn.Close(); fd.Close() })
-	return w
 }
 
 // daemonOptions configures an in-process poller.
@@ -60,8 +72,7 @@ type daemonOptions struct {
 	inProcess   bool // serve HTTP in-process (the simulators' Transport) instead of loopback
 	concurrency int
 	schedule    string // both poll schedules; empty means the default (@every 30s)
-	rateLimit   bool   // the Flashduty client's own limiter (50/s, 1000/min); off means a very high limit
-	redisHook   *redisCounter
+	redisURL    string // empty means w.redis.URL()
 	log         io.Writer
 }
 
@@ -80,10 +91,6 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 	if do.inProcess {
 		snT, fdT = w.sn.Transport(), w.fd.Transport()
 	}
-	perSec, perMin := 50, 1000
-	if !do.rateLimit {
-		perSec, perMin = 1_000_000, 60_000_000
-	}
 	fast := httpx.Backoff{Base: 200 * time.Millisecond, Max: 2 * time.Second}
 	snc, err := servicenow.New(servicenow.Options{BaseURL: w.snURL, Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,
 		AllowHTTP: true, Transport: snT, Logger: log, Observer: metrics.ObserveCall, Backoff: fast})
@@ -91,16 +98,17 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 		t.Fatal(err)
 	}
 	fdc, err := flashduty.New(flashduty.Options{BaseURL: w.fdURL, AppKey: w.fd.AppKey(), AllowHTTP: true, Transport: fdT,
-		Logger: log, Observer: metrics.ObserveCall, PerSecond: perSec, PerMinute: perMin, Backoff: fast})
+		Logger: log, Observer: metrics.ObserveCall, Backoff: fast})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := state.Open(t.Context(), state.Options{URL: w.redis.URL(), Logger: log, Prefix: statePrefix})
+	rURL := do.redisURL
+	if rURL == "" {
+		rURL = w.redis.URL()
+	}
+	store, err := state.Open(t.Context(), state.Options{URL: rURL, Logger: log, Prefix: statePrefix})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if do.redisHook != nil {
-		store.AddHook(do.redisHook)
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	o := poller.DefaultOptions()
@@ -149,3 +157,6 @@ func isFDWrite(path string) bool { return !fdReads[path] && !strings.HasPrefix(p
 func isSnowWrite(method string) bool {
 	return method == http.MethodPost || method == http.MethodPatch || method == http.MethodPut || method == http.MethodDelete
 }
+
+// discardLogger is a logger that drops everything.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

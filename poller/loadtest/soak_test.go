@@ -1,0 +1,236 @@
+//go:build soak
+
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
+	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/state"
+	"github.com/snowduty/snowduty/state/redistest"
+)
+
+// soakSeed incidents start on each side before the daemons do.
+const soakSeed = 250
+
+// TestSoak is the chaos soak (make soak; SOAK_DURATION=1m for the CI
+// smoke): humans edit both simulators at random while faults hit both
+// APIs, two `snowduty run` replicas compete for the lease and are killed
+// with SIGKILL at random, and Redis is restarted and once flushed. Then
+// everything quiesces and the checker must find both sides converged: one
+// partner per incident, every synced field equal, every comment once per
+// side, no lost update, no dead letter; and no secret in the logs.
+func TestSoak(t *testing.T) {
+	dur := 10 * time.Minute
+	if s := os.Getenv("SOAK_DURATION"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 30*time.Second {
+			t.Fatalf("SOAK_DURATION=%q: use a duration of at least 30s, e.g. 1m or 10m", s)
+		}
+		dur = d
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SOAK_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	t.Logf("soak: duration %s, seed %d (SOAK_SEED=%d reproduces the schedule of faults and edits)", dur, seed, seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	snPW, appKey, redisPW := fmt.Sprintf("sn-secret-%x", rng.Uint64()), fmt.Sprintf("fd-secret-%x", rng.Uint64()), fmt.Sprintf("redis-secret-%x", rng.Uint64())
+
+	redis := redistest.Start(t, redistest.WithPersistence(), redistest.WithPassword(redisPW))
+	users := snowsim.DefaultUsers()
+	users[0].Password = snPW
+	w := newWorldWith(t, redis,
+		snowsim.Options{Seed: seed, Users: users, CustomColumns: []snowsim.Column{{Name: "u_service", Label: "Service"}, {Name: "u_business_service", Label: "Business service"}}},
+		fdsim.Options{Seed: seed, AppKey: appKey})
+	w.serve(t)
+	mapping := diff.DefaultMapping()
+	const fieldMap, snFieldMap = "field:affected_service=u_service", "u_business_service=environment"
+	var err error
+	if mapping.FieldsToServiceNow, err = diff.ParseFieldMap(fieldMap); err != nil {
+		t.Fatal(err)
+	}
+	if mapping.FieldsToFlashduty, err = diff.ParseServiceNowFieldMap(snFieldMap); err != nil {
+		t.Fatal(err)
+	}
+
+	h := newHumans(w.sn, w.fd, seed)
+	for range soakSeed {
+		h.createFD()
+		h.createSN()
+	}
+	dir := t.TempDir()
+	bin := buildDaemon(t, os.Getenv("SOAK_RACE") == "1")
+	extra := []string{
+		"SNOWDUTY_SCHEDULE_SERVICENOW=@every 2s", "SNOWDUTY_SCHEDULE_FLASHDUTY=@every 2s", "SNOWDUTY_SCHEDULE_RETRY=@every 2s",
+		"SNOWDUTY_SCHEDULE_RESYNC=@every 30s", "SNOWDUTY_SERVICENOW_LAG=1s", "SNOWDUTY_LEASE_TTL=3s", "SNOWDUTY_LEASE_RENEW=1s",
+		"SNOWDUTY_SERVICENOW_TIMEOUT=2s", "SNOWDUTY_FLASHDUTY_TIMEOUT=2s", "SNOWDUTY_RETRY_MAX_DELAY=10s", "SNOWDUTY_RETRY_MAX_ATTEMPTS=20",
+		"SNOWDUTY_LOG_LEVEL=debug", "SNOWDUTY_FIELD_MAP=" + fieldMap, "SNOWDUTY_SERVICENOW_FIELD_MAP=" + snFieldMap,
+	}
+	reps := []*replica{
+		newReplica(t, "a", bin, daemonEnv(w, appKey, snPW, redis.URL(), "soak-a", extra...), filepath.Join(dir, "a.log")),
+		newReplica(t, "b", bin, daemonEnv(w, appKey, snPW, redis.URL(), "soak-b", extra...), filepath.Join(dir, "b.log")),
+	}
+	for _, r := range reps {
+		r.start(t)
+	}
+	store, err := state.Open(t.Context(), state.Options{URL: redis.URL(), Prefix: statePrefix, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+
+	ch := newChaos(w.sn, w.fd, 0.07, seed)
+	w.snTap.setChaos(ch.snow)
+	w.fdTap.setChaos(ch.flashduty)
+	start := time.Now()
+	end := start.Add(dur)
+	restartAt, flushAt, hibernateAt := start.Add(dur*3/10), start.Add(dur*55/100), start.Add(dur*3/4)
+	nextKill := start.Add(time.Duration(8+rng.IntN(15)) * time.Second)
+	kills, redisRestarts, redisFlushes, leaders := 0, 0, 0, map[string]bool{}
+	var lastLeader string
+	handovers := 0
+	refresh := time.Now()
+	for now := time.Now(); now.Before(end); now = time.Now() {
+		switch {
+		case rng.IntN(40) == 0:
+			if rng.IntN(2) == 0 {
+				h.createFD()
+			} else {
+				h.createSN()
+			}
+		default:
+			h.act()
+		}
+		if now.After(nextKill) {
+			r := reps[rng.IntN(len(reps))]
+			r.kill()
+			kills++
+			time.Sleep(time.Duration(200+rng.IntN(1800)) * time.Millisecond)
+			r.start(t)
+			nextKill = now.Add(time.Duration(8+rng.IntN(15)) * time.Second)
+		}
+		if !restartAt.IsZero() && now.After(restartAt) {
+			redis.Restart(t)
+			redisRestarts++
+			restartAt = time.Time{}
+		}
+		if !flushAt.IsZero() && now.After(flushAt) {
+			redis.Flush()
+			redisFlushes++
+			flushAt = time.Time{}
+		}
+		if !hibernateAt.IsZero() && now.After(hibernateAt) {
+			ch.hibernateFor(5 * time.Second)
+			hibernateAt = time.Time{}
+		}
+		if now.Sub(refresh) > 3*time.Second {
+			refresh = now
+			h.adopt(w.fd.IncidentIDs(), snowIDs(w))
+			if l, ok, err := store.CurrentLeader(t.Context()); err == nil && ok {
+				leaders[l.Holder] = true
+				if l.Holder != lastLeader {
+					handovers++
+					lastLeader = l.Holder
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Quiesce: no more edits or faults; both replicas up.
+	w.snTap.setChaos(nil)
+	w.fdTap.setChaos(nil)
+	w.sn.ClearFaults()
+	w.fd.ClearFaults()
+	for _, r := range reps {
+		r.start(t)
+	}
+	quiet := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	var v verdict
+	stable := 0
+	converged := waitFor(ctx, 3*time.Second, func() bool {
+		v = check(ctx, w, h, mapping, store)
+		if v.ok() {
+			stable++
+		} else {
+			stable = 0
+		}
+		return stable >= 2 // twice in a row, 3 s apart
+	})
+	settle := time.Since(quiet)
+	for _, r := range reps {
+		r.stop()
+	}
+
+	edits := h.counts()
+	faults := ch.snapshot()
+	total := 0
+	for k, n := range edits {
+		if !strings.HasPrefix(k, "refused:") {
+			total += n
+		}
+	}
+	nfaults := 0
+	for _, n := range faults {
+		nfaults += n
+	}
+	figure(t, "soak %s (seed %d): %d human edits (%s)", dur, seed, total, fmtCounts(edits))
+	figure(t, "soak faults: %d injected (%s); servicenow answered %d requests with 5xx/429, flashduty %d", nfaults, fmtCounts(faults),
+		w.snTap.statusCount(500)+w.snTap.statusCount(502)+w.snTap.statusCount(503)+w.snTap.statusCount(429),
+		w.fdTap.statusCount(500)+w.fdTap.statusCount(503)+w.fdTap.statusCount(429))
+	figure(t, "soak restarts: %d SIGKILLs of a daemon replica, %d Redis restarts, %d Redis flush; %d lease holders seen, %d leader changes observed", kills, redisRestarts, redisFlushes, len(leaders), handovers)
+	figure(t, "soak result: %s", v)
+	figure(t, "soak convergence: %v after quiescence (converged=%v)", settle.Round(time.Second), converged)
+	if !converged {
+		t.Errorf("no convergence within 4m of quiescence: %s", v)
+	}
+
+	// No secret may reach the logs of the whole run.
+	logs := ""
+	for _, r := range reps {
+		b, err := os.ReadFile(r.log.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs += string(b)
+	}
+	if len(logs) < 1000 {
+		t.Fatalf("the daemons logged only %d bytes: the secret check would prove nothing", len(logs))
+	}
+	for name, s := range map[string]string{"servicenow password": snPW, "flashduty app key": appKey, "redis password": redisPW} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the %s appears in the daemon logs", name)
+		}
+	}
+	figure(t, "soak logs: %d bytes from both replicas at debug level; no secret found", len(logs))
+}
+
+func snowIDs(w *world) []string {
+	var ids []string
+	for _, rec := range w.sn.Dump().Incidents {
+		ids = append(ids, rec["sys_id"])
+	}
+	return ids
+}
+
+func fmtCounts(m map[string]int) string {
+	keys := slices.Sorted(mapsKeys(m))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
