@@ -164,7 +164,7 @@ func TestObserverSeesEveryRequest(t *testing.T) {
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "servicenow", name))
+	b, err := os.ReadFile(filepath.Join("testdata", "fixtures", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "fixtures", "servicenow", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", name))
 	if err != nil {
 		t.Fatalf("read fixture: %v", err)
 	}
