@@ -17,29 +17,30 @@ func printJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-// opsDeps reads the configuration and builds the dependencies of an
-// operator command (no network call is made by building them).
-func opsDeps(ctx context.Context, stderr io.Writer) (*deps, *slog.Logger, int) {
+// withDeps reads and validates the configuration, builds the clients, the
+// store and the poller (Redis is connected; no API call is made), runs fn
+// and releases everything.
+func withDeps(ctx context.Context, stderr io.Writer, fn func(*Config, *slog.Logger, *deps) int) int {
 	c, log, code := setup(ctx, stderr, true)
 	if code != exitOK {
-		return nil, nil, code
+		return code
 	}
 	d, err := build(ctx, c, log, buildOptions{})
 	if err != nil {
 		fmt.Fprintf(stderr, "snowduty: %v\n", err)
-		return nil, nil, exitFailed
+		return exitFailed
 	}
-	return d, log, exitOK
+	defer d.close()
+	return fn(c, log, d)
 }
 
 // runStatus is `snowduty status`: cursors and lag, active pairs, retry
 // queue, dead letters, leader.
 func runStatus(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
-	d, _, code := opsDeps(ctx, stderr)
-	if code != exitOK {
-		return code
-	}
-	defer d.close()
+	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return status(ctx, d, stdout, stderr) })
+}
+
+func status(ctx context.Context, d *deps, stdout, stderr io.Writer) int {
 	st, err := d.store.Status(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "snowduty status: %v\n", err)
@@ -81,12 +82,11 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "snowduty explain: name one incident: a Flashduty incident id, a ServiceNow number (INC0010001) or sys_id")
 		return exitUsage
 	}
-	d, _, code := opsDeps(ctx, stderr)
-	if code != exitOK {
-		return code
-	}
-	defer d.close()
-	ex, err := d.poller.Explain(ctx, args[0])
+	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return explain(ctx, d, args[0], stdout, stderr) })
+}
+
+func explain(ctx context.Context, d *deps, ref string, stdout, stderr io.Writer) int {
+	ex, err := d.poller.Explain(ctx, ref)
 	if ex != nil {
 		printJSON(stdout, ex)
 	}
@@ -103,11 +103,10 @@ func runDeadLetters(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "snowduty dead-letters: usage: dead-letters [replay [PAIR]]")
 		return exitUsage
 	}
-	d, _, code := opsDeps(ctx, stderr)
-	if code != exitOK {
-		return code
-	}
-	defer d.close()
+	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return deadLetters(ctx, d, args, stdout, stderr) })
+}
+
+func deadLetters(ctx context.Context, d *deps, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		pair := ""
 		if len(args) == 2 {

@@ -15,17 +15,7 @@ import (
 
 // runRun is `snowduty run`: the daemon.
 func runRun(ctx context.Context, _ []string, _, stderr io.Writer) int {
-	c, log, code := setup(ctx, stderr, true)
-	if code != exitOK {
-		return code
-	}
-	d, err := build(ctx, c, log, buildOptions{})
-	if err != nil {
-		log.Error("start", slog.String("err", err.Error()))
-		return exitFailed
-	}
-	defer d.close()
-	return serve(ctx, c, log, d)
+	return withDeps(ctx, stderr, func(c *Config, log *slog.Logger, d *deps) int { return serve(ctx, c, log, d) })
 }
 
 // serve runs the health/metrics server and the poller until ctx ends.
@@ -57,17 +47,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, d *deps) int {
 
 // runOnce is `snowduty once`: one pass; exit 0 only if every pair synced.
 func runOnce(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
-	c, log, code := setup(ctx, stderr, true)
-	if code != exitOK {
-		return code
-	}
-	d, err := build(ctx, c, log, buildOptions{})
-	if err != nil {
-		log.Error("start", slog.String("err", err.Error()))
-		return exitFailed
-	}
-	defer d.close()
-	return once(ctx, d, stdout)
+	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return once(ctx, d, stdout) })
 }
 
 func once(ctx context.Context, d *deps, stdout io.Writer) int {
@@ -95,17 +75,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "snowduty sync: name one incident: a Flashduty incident id, a ServiceNow number (INC0010001) or sys_id")
 		return exitUsage
 	}
-	c, log, code := setup(ctx, stderr, true)
-	if code != exitOK {
-		return code
-	}
-	d, err := build(ctx, c, log, buildOptions{})
-	if err != nil {
-		log.Error("start", slog.String("err", err.Error()))
-		return exitFailed
-	}
-	defer d.close()
-	plan, err := d.poller.SyncOne(ctx, args[0])
+	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return syncOne(ctx, d, args[0], stdout, stderr) })
+}
+
+func syncOne(ctx context.Context, d *deps, ref string, stdout, stderr io.Writer) int {
+	plan, err := d.poller.SyncOne(ctx, ref)
 	printJSON(stdout, plan)
 	var pe *poller.PassError
 	switch {

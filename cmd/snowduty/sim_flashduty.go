@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
@@ -60,20 +59,5 @@ func runSimFlashduty(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "Flashduty simulator listening\n  Open API:    %s  (POST JSON, ?app_key=...)\n  control API: %s%s\n  app key:     %s\n  key member:  %d (human members: Alice %d, Bob %d)\n",
 		base, base, fdsim.ControlPrefix, sim.AppKey(), sim.KeyMember().MemberID, fdsim.AliceID, fdsim.BobID)
 
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(stderr, "snowduty sim flashduty: serve: %v\n", err)
-		return exitFailed
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintf(stderr, "snowduty sim flashduty: shut down: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
+	return serveUntilDone(ctx, ln, sim, stderr, "snowduty sim flashduty")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -83,20 +82,5 @@ func runSimServiceNow(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "ServiceNow simulator listening\n  Table API:   %s/api/now/table/incident\n  control API: %s%s\n  Basic auth:  %s / %s\n  OAuth:       %s/oauth_token.do  client_id %s, client_secret %s\n  human users: %s, %s (act as them through the control API)\n",
 		base, base, snowsim.ControlPrefix, cr.User, cr.Password, base, cr.ClientID, cr.ClientSecret, snowsim.Alice, snowsim.Bob)
 
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(stderr, "snowduty sim servicenow: serve: %v\n", err)
-		return exitFailed
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintf(stderr, "snowduty sim servicenow: shut down: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
+	return serveUntilDone(ctx, ln, sim, stderr, "snowduty sim servicenow")
 }
