@@ -87,3 +87,34 @@ chart-lint: $(HELM) ## helm lint --strict and helm template over the default val
 .PHONY: chart-template
 chart-template: $(HELM) ## Render the chart with ci/minimal-values.yaml (VALUES=file to choose).
 	$(HELM) template snowduty $(CHART) -f $(or $(VALUES),$(CHART)/ci/minimal-values.yaml)
+
+# --- Benchmarks and the chaos soak (docs/benchmarks.md, docs/reliability.md) ---
+
+BENCH_DIR ?= $(CURDIR)/.cache/bench
+SOAK_DURATION ?= 10m
+FUZZTIME ?= 10s
+
+.PHONY: bench
+bench: ## Measure speed, cost and scale against the simulators and a real redis-server (docs/benchmarks.md; ~15 min).
+	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count=1 ./diff/ ./clients/servicenow/ ./clients/flashduty/ | tee $(BENCH_DIR)/micro.txt
+	set -o pipefail; $(GO) test -count=1 -v -timeout 30m -run 'TestThroughput|TestIdlePass' ./poller/loadtest/ -args -loadtest.sizes=1000,10000 -loadtest.idle=10000 -loadtest.cpuprofile=$(BENCH_DIR)/throughput.pprof | grep -E 'FIGURE|^(--- |ok|FAIL)' | tee $(BENCH_DIR)/load.txt
+	$(GO) tool pprof -top -nodecount=30 $(BENCH_DIR)/throughput.pprof 2>/dev/null | tee $(BENCH_DIR)/profile.txt
+	set -o pipefail; $(GO) test -tags bench -count=1 -v -timeout 30m -run 'TestLatency|TestRateLimit|TestDaemonMemory' ./poller/loadtest/ | grep -E 'FIGURE|^(--- |ok|FAIL)' | tee $(BENCH_DIR)/realtime.txt
+
+.PHONY: soak
+soak: ## Chaos soak: faults, SIGKILLs, Redis restart and flush, two replicas; then check convergence (SOAK_DURATION=10m).
+	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
+	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -count=1 -v -timeout 60m -run TestSoak ./poller/loadtest/ | grep -vE '^=== '
+
+.PHONY: soak-smoke
+soak-smoke: ## The 1-minute soak CI runs.
+	$(MAKE) soak SOAK_DURATION=1m
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz test for FUZZTIME each (default 10s).
+	@for spec in ./clients/servicenow:FuzzDecodeResponses ./clients/servicenow:FuzzHostileValuesCannotWiden ./clients/servicenow:FuzzScopeCannotWiden \
+		./clients/flashduty:FuzzDecodeResponses ./cmd/snowduty:FuzzConfigValues ./cmd/snowduty:FuzzCronSpec ./diff:FuzzSync ./diff:FuzzSnapshotDecode; do \
+		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done

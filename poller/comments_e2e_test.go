@@ -55,6 +55,13 @@ func TestCommentsBothWaysExactlyOnce(t *testing.T) {
 				t.Fatalf("%q echoed: %d times in flashduty", c, n)
 			}
 		}
+		// Attributed by name, also when the feed was read only to check
+		// for earlier copies.
+		for _, j := range e.sn.Journal(sysID) {
+			if contains(j["value"], "second from flashduty") && !contains(j["value"], "Flashduty comment by Bob") {
+				t.Fatalf("flashduty comment attributed as %q", j["value"])
+			}
+		}
 		// Oldest first (Flashduty's own comments came after ServiceNow's).
 		feed, _ := e.fd.Feed(id)
 		var order []string

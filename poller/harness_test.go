@@ -286,17 +286,23 @@ func (e *env) fdIncidents() int { return len(e.fd.IncidentIDs()) }
 func (e *env) passErr() error { return e.p.RunOnce(e.t.Context()) }
 
 // converge runs passes (time moving past retry backoffs) until one ends
-// with every pair synced and nothing written, at most n; failed passes are
-// allowed on the way.
+// with every pair synced, nothing written and the retry queue empty, at
+// most n; failed passes are allowed on the way.
 func (e *env) converge(n int) {
 	e.t.Helper()
 	for range n {
 		before := e.writes()
 		err := e.passErr()
-		if err == nil && e.writes() == before {
+		st, serr := e.store.Status(e.t.Context())
+		if err == nil && serr == nil && e.writes() == before && st.RetryQueue == 0 {
 			return
 		}
-		time.Sleep(15 * time.Second)
+		// Wait for the next retry to fall due (at least a few seconds).
+		wait := 5 * time.Second
+		if due, err := e.store.Due(e.t.Context(), time.Now().Add(24*time.Hour), 1); err == nil && len(due) == 1 {
+			wait = max(wait, time.Until(due[0].Due)+time.Second)
+		}
+		time.Sleep(wait)
 	}
 	e.t.Fatalf("did not converge within %d passes", n)
 }

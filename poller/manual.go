@@ -65,13 +65,15 @@ func (p *Poller) SyncOne(ctx context.Context, ref string) (diff.Plan, error) {
 	if err := p.Prepare(ctx); err != nil {
 		return diff.Plan{}, err
 	}
+	if err := p.lockPass(ctx); err != nil {
+		return diff.Plan{}, err
+	}
+	defer p.unlockPass()
 	release, err := p.ensureLease(ctx)
 	if err != nil {
 		return diff.Plan{}, err
 	}
 	defer release()
-	p.passMu.Lock()
-	defer p.passMu.Unlock()
 	c, err := p.find(ctx, ref)
 	if err != nil {
 		return diff.Plan{}, err

@@ -37,7 +37,9 @@ func TestMappingServiceNowToFlashduty(t *testing.T) {
 				t.Fatalf("%s: flashduty = %+v", what, fd)
 			}
 		}
-		e.after(func() { e.editSN(sysID, map[string]string{"short_description": "Mail relay very slow", "description": "Queue at 50k"}) })
+		e.after(func() {
+			e.editSN(sysID, map[string]string{"short_description": "Mail relay very slow", "description": "Queue at 50k"})
+		})
 		check("title and description", func(fd fdsim.Incident) bool {
 			return fd.Title == "Mail relay very slow" && len(fd.Description) > 0 && contains(fd.Description, "Queue at 50k")
 		})
@@ -58,7 +60,9 @@ func TestMappingServiceNowToFlashduty(t *testing.T) {
 		e.after(func() { e.editSN(sysID, map[string]string{"state": "3", "hold_reason": "1"}) })
 		check("On Hold", func(fd fdsim.Incident) bool { return fd.SnoozedBefore > time.Now().Unix()+60*60 })
 		e.after(func() { e.editSN(sysID, map[string]string{"state": "2"}) })
-		check("back to In Progress", func(fd fdsim.Incident) bool { return fd.SnoozedBefore <= time.Now().Unix() && fd.Progress == "Processing" })
+		check("back to In Progress", func(fd fdsim.Incident) bool {
+			return fd.SnoozedBefore <= time.Now().Unix() && fd.Progress == "Processing"
+		})
 		e.after(func() {
 			e.editSN(sysID, map[string]string{"state": "6", "close_code": "Solution provided", "close_notes": "Relay restarted"})
 		})
@@ -72,7 +76,9 @@ func TestMappingServiceNowToFlashduty(t *testing.T) {
 			s := e.newSN(map[string]string{"short_description": "Closed via state " + st, "urgency": "2", "impact": "2"})
 			e.settle(4)
 			fid := e.linkOfSN(s).IncidentID
-			e.after(func() { e.editSN(s, map[string]string{"state": st, "close_code": "Solution provided", "close_notes": "done"}) })
+			e.after(func() {
+				e.editSN(s, map[string]string{"state": st, "close_code": "Solution provided", "close_notes": "done"})
+			})
 			if fd := e.fdOf(fid); fd.Progress != "Closed" {
 				t.Fatalf("state %s: flashduty progress %s, want Closed", st, fd.Progress)
 			}

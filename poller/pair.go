@@ -32,8 +32,11 @@ type pair struct {
 	feedDue bool
 	// forced syncs the pair whatever the trigger says (`snowduty sync`).
 	forced bool
-	// retrying is set for pairs taken from the retry queue.
+	// retrying is set for pairs taken from the retry queue; retryIDs are
+	// the queue entries they came from (an unlinked pair's entry may name
+	// it differently from the link it ends up with).
 	retrying bool
+	retryIDs []string
 
 	plan   diff.Plan
 	failed *PairFailure
@@ -110,6 +113,7 @@ func mergePairs(in []*pair) []*pair {
 			}
 			into.readAll = into.readAll || c.readAll
 			into.retrying = into.retrying || c.retrying
+			into.retryIDs = append(into.retryIDs, c.retryIDs...)
 			into.feedDue = into.feedDue || c.feedDue
 		}
 		if id := into.sysID(); id != "" {
@@ -118,6 +122,31 @@ func mergePairs(in []*pair) []*pair {
 		if id := into.incidentID(); id != "" {
 			byFD[id] = into
 		}
+	}
+	return out
+}
+
+// staleRetries returns the retry entries the pair came from that are not
+// named by its current key.
+func (p *pair) staleRetries() []string {
+	var out []string
+	for _, id := range p.retryIDs {
+		if id != p.key() {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// names returns every pair id the candidate may be queued under: its key,
+// and the ids of its incidents before they were linked.
+func (p *pair) names() []string {
+	out := []string{p.key()}
+	if p.snow != nil {
+		out = append(out, state.PairIDForSysID(p.snow.SysID))
+	}
+	if p.fd != nil {
+		out = append(out, state.PairIDForIncident(p.fd.ID))
 	}
 	return out
 }

@@ -32,7 +32,10 @@ type Poller struct {
 	health  *Health
 	now     func() time.Time
 
-	passMu sync.Mutex // one pass at a time: reads and writes of a pair never interleave
+	// pass holds one token per running pass: one pass at a time, so reads
+	// and writes of a pair never interleave. A channel rather than a mutex,
+	// so a pass waiting for another gives up when its context ends.
+	pass chan struct{}
 
 	mu     sync.Mutex
 	fence  state.Fence
@@ -67,6 +70,7 @@ func New(o Options) (*Poller, error) {
 		metrics: o.Metrics,
 		now:     o.Clock,
 		names:   map[int64]string{},
+		pass:    make(chan struct{}, 1),
 	}
 	p.health = NewHealth(o.Clock, o.HealthGrace, o.Store.Ping)
 	return p, nil
@@ -141,6 +145,10 @@ func (p *Poller) RunOnce(ctx context.Context) error {
 	if err := p.Prepare(ctx); err != nil {
 		return err
 	}
+	if err := p.lockPass(ctx); err != nil {
+		return err
+	}
+	defer p.unlockPass()
 	release, err := p.ensureLease(ctx)
 	if err != nil {
 		return err
@@ -163,6 +171,18 @@ func (p *Poller) RunOnce(ctx context.Context) error {
 	}
 	return nil
 }
+
+// lockPass waits until no other pass runs, or ctx ends.
+func (p *Poller) lockPass(ctx context.Context) error {
+	select {
+	case p.pass <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the running pass: %w", ctx.Err())
+	}
+}
+
+func (p *Poller) unlockPass() { <-p.pass }
 
 // ensureLease makes sure this replica holds the lease; when it had to take
 // it, release gives it back.

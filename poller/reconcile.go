@@ -2,10 +2,14 @@ package poller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/snowduty/snowduty/diff"
 )
@@ -21,6 +25,10 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 		return nil, nil
 	}
 	if err := p.resolveLinks(ctx, batch, !p.o.DryRun); err != nil {
+		return nil, err
+	}
+	batch, err := p.dropBackingOff(ctx, batch)
+	if err != nil {
 		return nil, err
 	}
 	if err := p.fetchPartners(ctx, batch); err != nil {
@@ -46,6 +54,11 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 		if err := p.readComments(ctx, again, again); err != nil {
 			return nil, err
 		}
+		// The comments just read need their authors' names too: a copy is
+		// recognised by its attribution line, which must not change.
+		if err := p.resolveNames(ctx, again); err != nil {
+			p.log.Debug("read person names", slog.String(keyError, err.Error()))
+		}
 		for _, c := range again {
 			p.planPair(c, pol)
 		}
@@ -60,6 +73,42 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 	}
 	return failuresOf(batch), nil
 }
+
+// dropBackingOff leaves out pairs that wait in the retry queue and are not
+// due yet: they are retried on the queue's backoff (in full, both sides
+// read), not by every regular pass. Retries and manual syncs always run.
+func (p *Poller) dropBackingOff(ctx context.Context, batch []*pair) ([]*pair, error) {
+	if !slices.ContainsFunc(batch, func(c *pair) bool { return !c.retrying && !c.forced }) {
+		return batch, nil
+	}
+	now := p.now()
+	queued, err := p.st.Due(ctx, now.Add(100*365*24*time.Hour), maxQueuedRead)
+	if err != nil {
+		return nil, errBatch("read retry queue", err)
+	}
+	waiting := map[string]bool{}
+	for _, r := range queued {
+		if r.Due.After(now) {
+			waiting[r.PairID] = true
+		}
+	}
+	if len(waiting) == 0 {
+		return batch, nil
+	}
+	out := batch[:0]
+	for _, c := range batch {
+		if !c.retrying && !c.forced && slices.ContainsFunc(c.names(), func(id string) bool { return waiting[id] }) {
+			p.log.Debug("pair is backing off in the retry queue", pairAttr(c))
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// maxQueuedRead bounds the retry entries read per batch to find pairs that
+// back off.
+const maxQueuedRead = 10000
 
 // planPair computes the pair's plan, or leaves it empty when the pair is not
 // to be synced (out of scope, not triggered, partner gone).
@@ -128,9 +177,20 @@ func (p *Poller) applyAll(ctx context.Context, batch []*pair) {
 func (p *Poller) logPlans(batch []*pair) {
 	for _, c := range batch {
 		if c.failed == nil && c.plan.HasChanges() {
-			p.log.Info("dry run: would apply", slog.String(keyPair, c.key()), slog.Any(keyPlan, c.plan))
+			p.log.Info("dry run: would apply", slog.String(keyPair, c.key()), slog.Any(keyPlan, planJSON(c.plan)))
 		}
 	}
+}
+
+// planJSON is a plan as JSON, without its new base (fingerprints): a
+// nested object under a JSON handler, one readable value under text.
+func planJSON(pl diff.Plan) json.RawMessage {
+	pl.NewBase = nil
+	b, err := json.Marshal(pl)
+	if err != nil {
+		return json.RawMessage(strconv.Quote(err.Error()))
+	}
+	return b
 }
 
 func failuresOf(batch []*pair) []PairFailure {

@@ -76,11 +76,13 @@ func (p *Poller) recordPair(ctx context.Context, c *pair) {
 			p.log.Warn("remove pair from active set", pairAttr(c), errAttr(err))
 		}
 		if c.retrying {
-			_ = p.st.Done(ctx, c.key())
+			p.clearRetries(ctx, c, append(c.staleRetries(), c.key()))
 		}
 		c.failed = nil
 		return
 	}
+	// Entries that named the pair before it was linked under its key.
+	p.clearRetries(ctx, c, c.staleRetries())
 	if c.failed != nil {
 		p.metrics.pairFailures.WithLabelValues(c.failed.Side, string(c.failed.Class)).Inc()
 		id := c.key()
@@ -100,9 +102,7 @@ func (p *Poller) recordPair(ctx context.Context, c *pair) {
 		return
 	}
 	if c.retrying {
-		if err := p.st.Done(ctx, c.key()); err != nil {
-			p.log.Warn("clear retry", pairAttr(c), errAttr(err))
-		}
+		p.clearRetries(ctx, c, []string{c.key()})
 	}
 	if c.plan.Writes() == 0 && len(c.plan.Conflicts) == 0 {
 		if c.link != nil && c.base != nil && (c.snow != nil && c.snow.SysUpdatedBy == p.origin.ServiceNowUser) {
@@ -119,6 +119,15 @@ func (p *Poller) recordPair(ctx context.Context, c *pair) {
 	if f := pushedFields(c.plan); f != "" {
 		p.audit(ctx, c, state.Event{Kind: "push", Detail: f})
 		p.log.Info("synced", pairAttr(c), slog.String("pushed", f))
+	}
+}
+
+// clearRetries removes retry entries of the pair.
+func (p *Poller) clearRetries(ctx context.Context, c *pair, ids []string) {
+	for _, id := range ids {
+		if err := p.st.Done(ctx, id); err != nil {
+			p.log.Warn("clear retry", pairAttr(c), errAttr(err))
+		}
 	}
 }
 

@@ -122,7 +122,9 @@ func TestOldFlashdutyIncidentStillTracked(t *testing.T) {
 		id, sysID := e.linkedPair("Long-running incident")
 		time.Sleep(40 * 24 * time.Hour)
 		e.settle(3)
-		e.after(func() { e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Long-running incident, still open")})) })
+		e.after(func() {
+			e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Long-running incident, still open")}))
+		})
 		if got := e.snowOf(sysID)["short_description"]; got != "Long-running incident, still open" {
 			t.Fatalf("short_description = %q", got)
 		}

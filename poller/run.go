@@ -121,8 +121,10 @@ func (p *Poller) renewLoop(ctx context.Context, f state.Fence, stop context.Canc
 func (p *Poller) jobs() []job {
 	serial := func(f func(context.Context) error) func(context.Context) error {
 		return func(ctx context.Context) error {
-			p.passMu.Lock()
-			defer p.passMu.Unlock()
+			if err := p.lockPass(ctx); err != nil {
+				return err
+			}
+			defer p.unlockPass()
 			err := f(ctx)
 			if err == nil || errors.As(err, new(*PassError)) {
 				p.health.FirstPassDone()
@@ -152,8 +154,6 @@ func classOf(err error) httpx.Class {
 		return se.Class
 	case errors.As(err, &fe) || errors.Is(err, flashduty.ErrTooShort):
 		return flashduty.ClassOf(err)
-	case errors.As(err, new(goneError)):
-		return classGone
 	case errors.As(err, new(goneError)):
 		return classGone
 	case errors.Is(err, state.ErrFenced):

@@ -37,11 +37,12 @@ type scheduler struct {
 // jobs for at most grace.
 func (s *scheduler) run(ctx context.Context, jobs []job, grace time.Duration) error {
 	cl := cronLogger{s.log}
-	c := cron.New(
-		cron.WithParser(CronParser),
-		cron.WithLogger(cl),
-		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
-	)
+	c := cron.New(cron.WithParser(CronParser), cron.WithLogger(cl))
+	// Skip outside Recover: a recovered panic must give the "running"
+	// token back (cron's SkipIfStillRunning does not defer it), and the
+	// start-up run goes through the same wrappers as the ticks, so it is
+	// recovered too and a tick during it is skipped, not queued.
+	chain := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))
 	scheds := make(map[string]cron.Schedule, len(jobs))
 	for _, j := range jobs {
 		sched, err := CronParser.Parse(j.spec)
@@ -53,14 +54,9 @@ func (s *scheduler) run(ctx context.Context, jobs []job, grace time.Duration) er
 	var startup sync.WaitGroup
 	for _, j := range jobs {
 		sched := scheds[j.name]
-		var once sync.Mutex // the start-up run and the first tick must not overlap
-		fn := func() {
-			once.Lock()
-			defer once.Unlock()
-			s.runJob(ctx, j, sched)
-		}
-		c.Schedule(sched, cron.FuncJob(fn))
-		startup.Go(fn)
+		wrapped := chain.Then(cron.FuncJob(func() { s.runJob(ctx, j, sched) }))
+		c.Schedule(sched, wrapped)
+		startup.Go(wrapped.Run)
 	}
 	c.Start()
 	<-ctx.Done()

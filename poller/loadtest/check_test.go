@@ -48,10 +48,6 @@ func (v verdict) String() string {
 	return b.String()
 }
 
-// conflictWindow: human writes of one field on both sides closer than this
-// are a conflict, where either value may win.
-const conflictWindow = 20 * time.Second
-
 // check compares both simulators under the mapping m.
 func check(ctx context.Context, w *world, h *humans, m diff.Mapping, store *state.Store) verdict {
 	var v verdict
@@ -99,6 +95,11 @@ func check(ctx context.Context, w *world, h *humans, m diff.Mapping, store *stat
 		}
 		for k, av := range a.Fields {
 			fields[k] = [2]string{av, b.Fields[k]}
+		}
+		if a.Status == diff.StatusProcessing && b.Status == diff.StatusTriggered && rec["state"] == m.ReopenState {
+			// By design: an incident re-triggered after being worked goes
+			// back to the reopen state (In Progress), never to New.
+			delete(fields, "status")
 		}
 		for _, k := range slices.Sorted(mapsKeys(fields)) {
 			if f := fields[k]; f[0] != f[1] {
@@ -149,7 +150,7 @@ func (h *humans) lost(rec map[string]string, inc fdsim.Incident, a, b diff.Incid
 		if now == win.value {
 			continue
 		}
-		if ok1 && ok2 && win.at.Sub(other.at) < conflictWindow && now == other.value {
+		if ok1 && ok2 && win.concurrent && now == other.value {
 			continue // a conflict: the other write may win
 		}
 		out = append(out, fmt.Sprintf("pair %s/%s %s: last human write %q (at %s) lost, both sides hold %q",

@@ -19,8 +19,10 @@ type humans struct {
 	rng *rand.Rand
 
 	mu       sync.Mutex
-	fdIDs    []string
-	snIDs    []string
+	fdIDs     []string
+	snIDs     []string
+	fdPartner map[string]string // flashduty id → servicenow sys_id
+	snPartner map[string]string // sys_id → flashduty id
 	comments map[string]string // text → side it was written on
 	lastEdit map[string]edit   // "side/id/field" → last human write
 	edits    map[string]int    // kind → count
@@ -31,6 +33,9 @@ type humans struct {
 type edit struct {
 	value string
 	at    time.Time
+	// concurrent: the other side's last write of the field had not
+	// arrived here yet when this one was made (a true conflict).
+	concurrent bool
 }
 
 func newHumans(sn *snowsim.Server, fd *fdsim.Server, seed uint64) *humans {
@@ -88,38 +93,54 @@ func (h *humans) act() {
 	}
 }
 
-// adopt lets humans edit incidents the daemon created too.
-func (h *humans) adopt(fdIDs, snIDs []string) {
+// adopt lets humans edit incidents the daemon created too, and learns
+// the pairs (from ServiceNow's correlation_id).
+func (h *humans) adopt(fdIDs []string, snRecs []map[string]string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.fdIDs, h.snIDs = fdIDs, snIDs
+	h.fdIDs, h.snIDs = fdIDs, nil
+	h.fdPartner, h.snPartner = map[string]string{}, map[string]string{}
+	for _, r := range snRecs {
+		h.snIDs = append(h.snIDs, r["sys_id"])
+		if c := r["correlation_id"]; c != "" {
+			h.fdPartner[c], h.snPartner[r["sys_id"]] = r["sys_id"], c
+		}
+	}
 }
 
-func (h *humans) remember(side, id, field, value string) {
-	h.lastEdit[side+"/"+id+"/"+field] = edit{value: value, at: time.Now()}
+// remember notes a human write; before is the field's value on this side
+// just before it, and partner names the other side's incident when known.
+func (h *humans) remember(side, id, field, value, before string) {
+	other, partner := "sn", h.snPartner[id]
+	if side == "sn" {
+		other, partner = "fd", h.fdPartner[id]
+	}
+	o, ok := h.lastEdit[other+"/"+partner+"/"+field]
+	h.lastEdit[side+"/"+id+"/"+field] = edit{value: value, at: time.Now(), concurrent: ok && partner != "" && before != o.value}
 }
 
 func (h *humans) actFD(id string) {
 	n := h.next()
+	cur, _ := h.fd.Incident(id)
 	member := []int64{fdsim.AliceID, fdsim.BobID}[h.rng.IntN(2)]
 	switch h.rng.IntN(10) {
 	case 0, 1:
 		v := fmt.Sprintf("FD title edit %d", n)
 		err := h.fd.EditIncident(member, id, fdsim.Edit{Title: &v})
 		if h.note("flashduty title", err); err == nil {
-			h.remember("fd", id, "title", v)
+			h.remember("fd", id, "title", v, cur.Title)
 		}
 	case 2:
 		v := fmt.Sprintf("FD description edit %d", n)
 		err := h.fd.EditIncident(member, id, fdsim.Edit{Description: &v})
 		if h.note("flashduty description", err); err == nil {
-			h.remember("fd", id, "description", v)
+			h.remember("fd", id, "description", v, cur.Description)
 		}
 	case 3:
 		v := severities[h.rng.IntN(3)]
 		err := h.fd.EditIncident(member, id, fdsim.Edit{Severity: &v})
 		if h.note("flashduty severity", err); err == nil {
-			h.remember("fd", id, "severity", v)
+			h.remember("fd", id, "severity", v, cur.Severity)
 		}
 	case 4, 5:
 		v := fmt.Sprintf("soak-comment-%d from flashduty", n)
@@ -142,13 +163,14 @@ func (h *humans) actFD(id string) {
 		v := fmt.Sprintf("svc-%d", n)
 		err := h.fd.SetField(member, id, "affected_service", v)
 		if h.note("flashduty custom field", err); err == nil {
-			h.remember("fd", id, "affected_service", v)
+			h.remember("fd", id, "affected_service", v, fmt.Sprint(cur.Fields["affected_service"]))
 		}
 	}
 }
 
 func (h *humans) actSN(id string) {
 	n := h.next()
+	cur, _ := h.sn.Incident(id)
 	user := []string{snowsim.Alice, snowsim.Bob}[h.rng.IntN(2)]
 	upd := func(kind string, f map[string]string) error {
 		_, err := h.sn.UpdateIncident(user, id, f)
@@ -159,17 +181,17 @@ func (h *humans) actSN(id string) {
 	case 0, 1:
 		v := fmt.Sprintf("SN title edit %d", n)
 		if upd("servicenow title", map[string]string{"short_description": v}) == nil {
-			h.remember("sn", id, "title", v)
+			h.remember("sn", id, "title", v, cur["short_description"])
 		}
 	case 2:
 		v := fmt.Sprintf("SN description edit %d", n)
 		if upd("servicenow description", map[string]string{"description": v}) == nil {
-			h.remember("sn", id, "description", v)
+			h.remember("sn", id, "description", v, cur["description"])
 		}
 	case 3:
 		u := fmt.Sprint(1 + h.rng.IntN(3))
 		if upd("servicenow urgency/impact", map[string]string{"urgency": u, "impact": u}) == nil {
-			h.remember("sn", id, "severity", map[string]string{"1": "Critical", "2": "Warning", "3": "Info"}[u])
+			h.remember("sn", id, "severity", urgencySeverity[u], urgencySeverity[cur["urgency"]])
 		}
 	case 4, 5:
 		v := fmt.Sprintf("soak-comment-%d from servicenow", n)
@@ -195,7 +217,7 @@ func (h *humans) actSN(id string) {
 	default:
 		v := []string{"production", "staging"}[h.rng.IntN(2)]
 		if upd("servicenow custom field", map[string]string{"u_business_service": v}) == nil {
-			h.remember("sn", id, "u_business_service", v)
+			h.remember("sn", id, "u_business_service", v, cur["u_business_service"])
 		}
 	}
 }
@@ -210,3 +232,6 @@ func (h *humans) counts() map[string]int {
 	}
 	return out
 }
+
+// urgencySeverity is the default mapping of urgency to severity.
+var urgencySeverity = map[string]string{"1": "Critical", "2": "Warning", "3": "Info"}

@@ -57,6 +57,7 @@ func TestSoak(t *testing.T) {
 	mapping := diff.DefaultMapping()
 	const fieldMap, snFieldMap = "field:affected_service=u_service", "u_business_service=environment"
 	var err error
+	_ = err
 	if mapping.FieldsToServiceNow, err = diff.ParseFieldMap(fieldMap); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +71,16 @@ func TestSoak(t *testing.T) {
 		h.createSN()
 	}
 	dir := t.TempDir()
+	if d := os.Getenv("SOAK_LOGDIR"); d != "" {
+		dir = d // keep the daemons' logs for a post-mortem
+	}
+	knob := func(name string) bool { return os.Getenv(name) != "0" }
+	settleMax := 4 * time.Minute
+	if s := os.Getenv("SOAK_SETTLE"); s != "" {
+		if settleMax, err = time.ParseDuration(s); err != nil {
+			t.Fatalf("SOAK_SETTLE=%q: %v", s, err)
+		}
+	}
 	bin := buildDaemon(t, os.Getenv("SOAK_RACE") == "1")
 	extra := []string{
 		"SNOWDUTY_SCHEDULE_SERVICENOW=@every 2s", "SNOWDUTY_SCHEDULE_FLASHDUTY=@every 2s", "SNOWDUTY_SCHEDULE_RETRY=@every 2s",
@@ -91,8 +102,10 @@ func TestSoak(t *testing.T) {
 	t.Cleanup(func() { _ = store.Close() })
 
 	ch := newChaos(w.sn, w.fd, 0.07, seed)
-	w.snTap.setChaos(ch.snow)
-	w.fdTap.setChaos(ch.flashduty)
+	if knob("SOAK_FAULTS") {
+		w.snTap.setChaos(ch.snow)
+		w.fdTap.setChaos(ch.flashduty)
+	}
 	start := time.Now()
 	end := start.Add(dur)
 	restartAt, flushAt, hibernateAt := start.Add(dur*3/10), start.Add(dur*55/100), start.Add(dur*3/4)
@@ -112,7 +125,7 @@ func TestSoak(t *testing.T) {
 		default:
 			h.act()
 		}
-		if now.After(nextKill) {
+		if now.After(nextKill) && knob("SOAK_KILL") {
 			r := reps[rng.IntN(len(reps))]
 			r.kill()
 			kills++
@@ -120,23 +133,23 @@ func TestSoak(t *testing.T) {
 			r.start(t)
 			nextKill = now.Add(time.Duration(8+rng.IntN(15)) * time.Second)
 		}
-		if !restartAt.IsZero() && now.After(restartAt) {
+		if !restartAt.IsZero() && now.After(restartAt) && knob("SOAK_REDIS_RESTART") {
 			redis.Restart(t)
 			redisRestarts++
 			restartAt = time.Time{}
 		}
-		if !flushAt.IsZero() && now.After(flushAt) {
+		if !flushAt.IsZero() && now.After(flushAt) && knob("SOAK_FLUSH") {
 			redis.Flush()
 			redisFlushes++
 			flushAt = time.Time{}
 		}
-		if !hibernateAt.IsZero() && now.After(hibernateAt) {
+		if !hibernateAt.IsZero() && now.After(hibernateAt) && knob("SOAK_FAULTS") {
 			ch.hibernateFor(5 * time.Second)
 			hibernateAt = time.Time{}
 		}
 		if now.Sub(refresh) > 3*time.Second {
 			refresh = now
-			h.adopt(w.fd.IncidentIDs(), snowIDs(w))
+			h.adopt(w.fd.IncidentIDs(), w.sn.Dump().Incidents)
 			if l, ok, err := store.CurrentLeader(t.Context()); err == nil && ok {
 				leaders[l.Holder] = true
 				if l.Holder != lastLeader {
@@ -157,7 +170,7 @@ func TestSoak(t *testing.T) {
 		r.start(t)
 	}
 	quiet := time.Now()
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), settleMax)
 	defer cancel()
 	var v verdict
 	stable := 0
@@ -195,7 +208,7 @@ func TestSoak(t *testing.T) {
 	figure(t, "soak result: %s", v)
 	figure(t, "soak convergence: %v after quiescence (converged=%v)", settle.Round(time.Second), converged)
 	if !converged {
-		t.Errorf("no convergence within 4m of quiescence: %s", v)
+		t.Errorf("no convergence within %s of quiescence: %s", settleMax, v)
 	}
 
 	// No secret may reach the logs of the whole run.
@@ -216,14 +229,6 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	figure(t, "soak logs: %d bytes from both replicas at debug level; no secret found", len(logs))
-}
-
-func snowIDs(w *world) []string {
-	var ids []string
-	for _, rec := range w.sn.Dump().Incidents {
-		ids = append(ids, rec["sys_id"])
-	}
-	return ids
 }
 
 func fmtCounts(m map[string]int) string {

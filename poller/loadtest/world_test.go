@@ -35,6 +35,7 @@ type world struct {
 	snURL   string
 	fdURL   string
 	redis   *redistest.Server
+	snT     http.RoundTripper // replaces the in-process ServiceNow transport when set
 }
 
 // newWorld makes both simulators (on the caller's clock: build it inside
@@ -90,6 +91,9 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 	var snT, fdT http.RoundTripper
 	if do.inProcess {
 		snT, fdT = w.sn.Transport(), w.fd.Transport()
+		if w.snT != nil {
+			snT = w.snT
+		}
 	}
 	fast := httpx.Backoff{Base: 200 * time.Millisecond, Max: 2 * time.Second}
 	snc, err := servicenow.New(servicenow.Options{BaseURL: w.snURL, Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,

@@ -1,0 +1,206 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/state"
+)
+
+// pollFlashduty discovers new Flashduty incidents (by start time, with
+// overlap), detects changes of active pairs by re-reading them 100 at a
+// time, and reads the feeds of a round-robin share of the active pairs,
+// because comments may not bump updated_at.
+func (p *Poller) pollFlashduty(ctx context.Context) error {
+	var failures []PairFailure
+	f, err := p.discoverFlashduty(ctx)
+	failures = append(failures, f...)
+	if err != nil {
+		return err
+	}
+	f, err = p.detectFlashduty(ctx)
+	failures = append(failures, f...)
+	if err != nil {
+		return err
+	}
+	return passResult(failures)
+}
+
+// discoverFlashduty lists incidents started since the discovery window
+// (minus overlap) and reconciles those not linked yet.
+func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
+	cur, err := p.st.Cursors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read cursors: %w", err)
+	}
+	now := p.now()
+	if !cur.FlashdutyWindow.IsZero() {
+		// How far behind discovery is as this pass starts: about the
+		// schedule's interval when healthy, growing while passes fail.
+		p.metrics.cursorLag.WithLabelValues("flashduty").Set(now.Sub(cur.FlashdutyWindow).Seconds())
+	}
+	since := cur.FlashdutyWindow.Add(-p.o.FDOverlap)
+	if cur.FlashdutyWindow.IsZero() {
+		since = now.Add(-p.o.Lookback)
+	}
+	var failures []PairFailure
+	q := flashduty.ListQuery{Since: since, Until: now.Add(time.Minute), ChannelIDs: p.o.ChannelIDs}
+	if len(p.o.Trigger.Severities) > 0 && !p.o.Trigger.Manual && p.o.Trigger.ManualField == "" && p.o.Trigger.ManualLabel[0] == "" {
+		q.Severity = strings.Join(p.o.Trigger.Severities, ",")
+	}
+	err = p.fd.List(ctx, q, func(items []flashduty.Incident) error {
+		ids := make([]string, len(items))
+		for i := range items {
+			ids[i] = items[i].ID
+		}
+		links, err := p.st.LinksByIncidentIDs(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("read links: %w", err)
+		}
+		var batch []*pair
+		for i := range items {
+			if _, linked := links[items[i].ID]; !linked {
+				batch = append(batch, &pair{fd: &items[i]})
+			}
+		}
+		for _, chunk := range chunksOf(batch, p.o.BatchSize) {
+			fs, err := p.reconcile(ctx, chunk)
+			failures = append(failures, fs...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return failures, fmt.Errorf("discover flashduty incidents: %w", err)
+	}
+	if !p.o.DryRun {
+		f, ok := p.currentFence()
+		if !ok {
+			return failures, fmt.Errorf("move flashduty window: %w", state.ErrFenced)
+		}
+		if err := p.st.SetFlashdutyWindow(ctx, f, now); err != nil {
+			return failures, fmt.Errorf("move flashduty window: %w", err)
+		}
+	}
+	return failures, nil
+}
+
+// detectFlashduty walks the active set 100 pairs at a time: one
+// list-by-ids per batch; pairs whose Flashduty values moved away from the
+// base, and the feed budget's round-robin share, are reconciled.
+func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
+	feedDue := map[string]bool{}
+	// A dry run must not move the shared round-robin pointer: it spends the
+	// budget on the first pairs of the walk instead.
+	dryBudget := 0
+	if p.o.DryRun {
+		dryBudget = p.o.FeedBudget
+	} else if p.o.FeedBudget > 0 {
+		due, err := p.st.NextFeedBatch(ctx, p.o.FeedBudget)
+		if err != nil {
+			return nil, fmt.Errorf("pick feed batch: %w", err)
+		}
+		for _, a := range due {
+			feedDue[a.PairID] = true
+		}
+	}
+	var failures []PairFailure
+	active := 0
+	err := p.walkActive(ctx, func(batch []*pair) error {
+		active += len(batch)
+		var work []*pair
+		pol := p.policy(p.now())
+		for _, c := range batch {
+			c.feedDue = feedDue[c.id]
+			if dryBudget > 0 {
+				c.feedDue, dryBudget = true, dryBudget-1
+			}
+			if c.fd == nil || c.feedDue || c.base == nil {
+				work = append(work, c)
+				continue
+			}
+			if _, fdChanged := diff.Changed(c.base, nil, fdView(c.fd, nil, nil), pol); fdChanged {
+				work = append(work, c)
+			}
+		}
+		fs, err := p.reconcile(ctx, work)
+		failures = append(failures, fs...)
+		return err
+	}, true)
+	p.metrics.activePairs.Set(float64(active))
+	return failures, err
+}
+
+// walkActive calls fn with every active pair, a batch at a time, each with
+// its link, snapshot and (withFD) its Flashduty incident read: one Redis
+// round trip for links, one for snapshots and one list-by-ids per batch.
+func (p *Poller) walkActive(ctx context.Context, fn func([]*pair) error, withFD bool) error {
+	cursor := ""
+	for {
+		page, next, err := p.st.ActivePairs(ctx, cursor, p.o.BatchSize)
+		if err != nil {
+			return fmt.Errorf("walk active pairs: %w", err)
+		}
+		if len(page) > 0 {
+			batch, err := p.pairsByID(ctx, page, withFD)
+			if err != nil {
+				return err
+			}
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// pairsByID builds candidates for active pairs: links and snapshots from
+// Redis and, with withFD, the Flashduty incidents in one list-by-ids.
+func (p *Poller) pairsByID(ctx context.Context, page []state.ActivePair, withFD bool) ([]*pair, error) {
+	ids := make([]string, len(page))
+	for i, a := range page {
+		ids[i] = a.PairID
+	}
+	links, err := p.st.LinksByPairIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read links: %w", err)
+	}
+	var batch []*pair
+	var fdIDs []string
+	for _, id := range ids {
+		l, ok := links[id]
+		if !ok {
+			continue // unlinked since (Redis partly lost): pruned by the next prune
+		}
+		c := &pair{}
+		c.setLink(l)
+		batch = append(batch, c)
+		fdIDs = append(fdIDs, l.IncidentID)
+	}
+	if err := p.loadSnapshots(ctx, batch); err != nil {
+		return nil, err
+	}
+	if withFD && len(fdIDs) > 0 {
+		got, err := p.fd.ListByIDs(ctx, fdIDs)
+		if err != nil {
+			return nil, fmt.Errorf("read flashduty incidents: %w", err)
+		}
+		byID := map[string]*flashduty.Incident{}
+		for i := range got {
+			byID[got[i].ID] = &got[i]
+		}
+		for _, c := range batch {
+			c.fd = byID[c.link.IncidentID]
+		}
+	}
+	return batch, nil
+}

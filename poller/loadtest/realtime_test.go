@@ -1,0 +1,193 @@
+//go:build bench
+
+package loadtest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
+	"github.com/snowduty/snowduty/state/redistest"
+)
+
+var (
+	flagLatencyEdits = flag.Int("loadtest.latency-edits", 1000, "edits of the latency run")
+	flagRSSPairs     = flag.Int("loadtest.rss-pairs", 100000, "linked pairs of the memory run")
+	flagRSSWatch     = flag.Duration("loadtest.rss-watch", 90*time.Second, "how long the daemon binary runs while its RSS is sampled")
+	flagRatePairs    = flag.Int("loadtest.rate-pairs", 10000, "active pairs of the rate-limit run")
+	flagRateWatch    = flag.Duration("loadtest.rate-watch", 90*time.Second, "how long the rate-limit run watches the steady state")
+)
+
+// linkRealTime seeds n Flashduty incidents and links them with passes of
+// p in real time (the Flashduty client paces itself at 1,000 req/min).
+func linkRealTime(t *testing.T, w *world, n int, passes int) (ids []string, took time.Duration) {
+	t.Helper()
+	ids = w.seedFlashduty(t, n)
+	p := w.newPoller(t, daemonOptions{})
+	t0 := time.Now()
+	for i := 0; i < passes; i++ {
+		before := w.writes()
+		if err := p.RunOnce(t.Context()); err != nil {
+			t.Logf("link pass %d: %v", i+1, err)
+		}
+		if w.writes() == before && w.sn.IncidentCount() >= n {
+			break
+		}
+		time.Sleep(3 * time.Second)
+	}
+	if got := w.sn.IncidentCount(); got != n {
+		t.Fatalf("%d servicenow incidents for %d flashduty incidents after linking", got, n)
+	}
+	return ids, time.Since(t0)
+}
+
+// TestLatency measures, in real time, edit → arrival on the other side
+// for distinct pairs edited at a steady rate while the poller runs its
+// schedules (@every 5s), over loopback HTTP with the real rate limiter.
+func TestLatency(t *testing.T) {
+	n := *flagLatencyEdits
+	redis := redistest.Start(t)
+	w := newWorld(t, redis)
+	w.serve(t)
+	ids, _ := linkRealTime(t, w, n, 10)
+	pairs := w.pairs(t, ids)
+	p := w.newPoller(t, daemonOptions{schedule: "@every 5s"})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(6 * time.Second)
+	w.snTap.reset()
+	w.fdTap.reset()
+	type sent struct {
+		target string
+		tap    *tap
+		at     time.Time
+	}
+	edits := make([]sent, 0, n)
+	for i, pr := range pairs {
+		at := time.Now()
+		var err error
+		if i%2 == 0 {
+			title := fmt.Sprintf("Latency edit %d", i)
+			err = w.fd.EditIncident(fdsim.AliceID, pr.incidentID, fdsim.Edit{Title: &title})
+			edits = append(edits, sent{pr.sysID, w.snTap, at})
+		} else {
+			_, err = w.sn.UpdateIncident(snowsim.Alice, pr.sysID, map[string]string{"short_description": fmt.Sprintf("Latency edit %d", i)})
+			edits = append(edits, sent{pr.incidentID, w.fdTap, at})
+		}
+		if err != nil {
+			t.Fatalf("edit %d: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var lat []time.Duration
+	deadline := time.Now().Add(60 * time.Second)
+	for len(lat) < len(edits) && time.Now().Before(deadline) {
+		lat = lat[:0]
+		for _, e := range edits {
+			if got, ok := e.tap.firstWriteAfter(e.target, e.at); ok {
+				lat = append(lat, got.Sub(e.at))
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	cancel()
+	<-done
+	if len(lat) != len(edits) {
+		t.Fatalf("only %d of %d edits arrived within 60s of the last one", len(lat), len(edits))
+	}
+	slices.Sort(lat)
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(10 * time.Millisecond) }
+	figure(t, "latency over %d edits (@every 5s, real time, loopback HTTP, %d active pairs): p50 %v, p90 %v, p99 %v, max %v; flashduty 429s %d",
+		len(lat), n, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(10*time.Millisecond), w.fdTap.statusCount(http.StatusTooManyRequests))
+}
+
+// TestDaemonMemory links n pairs, then runs the real binary (`snowduty
+// run`) over them and samples its RSS; it also reports Redis bytes per
+// pair (INFO memory used_memory, after minus before).
+func TestDaemonMemory(t *testing.T) {
+	n := *flagRSSPairs
+	redis := redistest.Start(t)
+	w := newWorld(t, redis)
+	w.serve(t)
+	before := usedMemory(t, redis)
+	_, took := linkRealTime(t, w, n, 20)
+	after := usedMemory(t, redis)
+	keys, _ := redis.Client().DBSize(context.Background()).Result()
+	figure(t, "memory: linked %d pairs in %v; redis used_memory %d → %d bytes: %.0f bytes per pair (%d keys)",
+		n, took.Round(time.Second), before, after, float64(after-before)/float64(n), keys)
+	bin := buildDaemon(t, false)
+	r := newReplica(t, "rss", bin, daemonEnv(w, w.fd.AppKey(), snowsim.DefaultPassword, redis.URL(), "rss",
+		"SNOWDUTY_SCHEDULE_SERVICENOW=@every 30s", "SNOWDUTY_SCHEDULE_FLASHDUTY=@every 30s", "SNOWDUTY_LOG_LEVEL=warn"), t.TempDir()+"/rss.log")
+	r.start(t)
+	var maxRSS, hwm int
+	w.fd.ResetCalls()
+	end := time.Now().Add(*flagRSSWatch)
+	for time.Now().Before(end) {
+		rss, h := rssKiB(r.pid())
+		maxRSS, hwm = max(maxRSS, rss), max(hwm, h)
+		time.Sleep(500 * time.Millisecond)
+	}
+	calls := w.fd.Calls()
+	r.stop()
+	figure(t, "memory: daemon binary over %d linked pairs for %v: max RSS %.1f MiB, peak (VmHWM) %.1f MiB; flashduty calls meanwhile %v",
+		n, *flagRSSWatch, float64(maxRSS)/1024, float64(hwm)/1024, calls)
+}
+
+func usedMemory(t *testing.T, redis *redistest.Server) int64 {
+	info, err := redis.Client().Info(context.Background(), "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no used_memory in INFO memory")
+	return 0
+}
+
+// TestRateLimit turns on the Flashduty simulator's enforcement of 50 req/s
+// and 1,000 req/min, links n pairs, then runs the poller on @every 5s
+// schedules (more calls than the limit allows) and counts the 429s.
+func TestRateLimit(t *testing.T) {
+	n := *flagRatePairs
+	redis := redistest.Start(t)
+	w := newWorld(t, redis)
+	w.serve(t)
+	w.fd.SetRateLimit(true)
+	_, took := linkRealTime(t, w, n, 10)
+	linking429 := w.fdTap.statusCount(http.StatusTooManyRequests)
+	w.fdTap.reset()
+	w.fd.ResetCalls()
+	p := w.newPoller(t, daemonOptions{schedule: "@every 5s"})
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = p.Run(ctx) }()
+	time.Sleep(*flagRateWatch)
+	cancel()
+	wg.Wait()
+	calls := 0
+	for _, v := range w.fd.Calls() {
+		calls += v
+	}
+	got := w.fdTap.statusCount(http.StatusTooManyRequests)
+	perMin := float64(calls) / flagRateWatch.Minutes()
+	figure(t, "rate limit: %d pairs linked in %v with %d 429s; steady state @every 5s for %v: %d flashduty calls (%.0f/min), %d answered 429",
+		n, took.Round(time.Second), linking429, *flagRateWatch, calls, perMin, got)
+	if got != 0 {
+		t.Errorf("the daemon received %d 429s from Flashduty in steady state", got)
+	}
+}
