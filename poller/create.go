@@ -24,9 +24,16 @@ var errCreatePending = errors.New("an earlier create of this pair is unresolved;
 func (p *Poller) createFD(ctx context.Context, c *pair) {
 	sn := c.snow
 	pairID := state.PairIDForSysID(sn.SysID)
-	found, err := p.beginCreate(ctx, pairID, state.SideFlashduty, func(since time.Time) (string, error) {
-		return p.searchFD(ctx, sn.Number, since)
-	})
+	// Search first, every time: if an earlier create landed but neither its
+	// link (Redis lost) nor correlation_id (crash before the PATCH) was
+	// kept, the "[ServiceNow: INC…]" line still finds it. One list call per
+	// create buys "no duplicate, ever".
+	found, err := p.searchFD(ctx, sn.Number, sn.SysCreatedOn.Add(-p.o.FDOverlap))
+	if err == nil && found == "" {
+		found, err = p.beginCreate(ctx, pairID, state.SideFlashduty, func(since time.Time) (string, error) {
+			return p.searchFD(ctx, sn.Number, since)
+		})
+	}
 	if err != nil {
 		c.fail("flashduty", err)
 		return

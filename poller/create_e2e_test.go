@@ -160,3 +160,33 @@ func TestCrashBetweenCreateAndLinkAdopts(t *testing.T) {
 		}
 	})
 }
+
+// TestCrashBeforeCorrelationAndRedisLostNoDuplicate: snowduty created the
+// Flashduty partner of a ServiceNow incident, then crashed before writing
+// correlation_id back, and Redis was lost too. Nothing in ServiceNow or
+// Redis remembers the partner; only its "[ServiceNow: INC…]" line does. The
+// next pass must find it, not create a second one.
+func TestCrashBeforeCorrelationAndRedisLostNoDuplicate(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		sysID := e.newSN(map[string]string{"short_description": "Queue backlog growing", "urgency": "1", "impact": "1"})
+		number := e.snowOf(sysID)["number"]
+		inc, err := e.fd.CreateIncident(fdsim.IncidentSpec{Title: "Queue backlog growing", Severity: "Critical", ChannelID: fdsim.OpsChannelID,
+			Description: "[ServiceNow: " + number + "]", CreatorID: e.fd.KeyMember().MemberID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.settle(4)
+		e.steady(2)
+		if e.fdCreates() != 0 || e.fdIncidents() != 1 {
+			t.Fatalf("flashduty creates %d (%d incidents); want 0 (1): a duplicate partner was created", e.fdCreates(), e.fdIncidents())
+		}
+		if l := e.linkOf(inc.IncidentID); l.SysID != sysID {
+			t.Fatalf("linked to %s, want %s", l.SysID, sysID)
+		}
+		if got := e.snowOf(sysID)["correlation_id"]; got != inc.IncidentID {
+			t.Fatalf("correlation_id = %q, want %s", got, inc.IncidentID)
+		}
+	})
+}

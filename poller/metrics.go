@@ -36,13 +36,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
 		passes: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "passes_total",
-			Help: "Reconcile passes by job and result (ok, partial, failed)."}, []string{"job", "result"}),
+			Help: "Reconcile passes by pass kind (servicenow, flashduty, retry, resync, prune) and result (ok, partial, failed)."}, []string{"pass", "result"}),
 		passDuration: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "pass_duration_seconds",
-			Help: "How long a pass took, by job.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"job"}),
+			Help: "How long a pass took, by pass kind.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"pass"}),
 		lastAttempt: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "last_attempt_timestamp_seconds",
-			Help: "When a pass of the job last started."}, []string{"job"}),
+			Help: "When a pass of this kind last started."}, []string{"pass"}),
 		lastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "last_success_timestamp_seconds",
-			Help: "When a pass of the job last finished with every pair synced."}, []string{"job"}),
+			Help: "When a pass of this kind last finished with every pair synced."}, []string{"pass"}),
 		pushed: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "changes_pushed_total",
 			Help: "Field changes written, by target side and field."}, []string{"side", "field"}),
 		conflicts: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "conflicts_total",

@@ -187,7 +187,9 @@ func (p *Poller) unlockPass() { <-p.pass }
 // ensureLease makes sure this replica holds the lease; when it had to take
 // it, release gives it back.
 func (p *Poller) ensureLease(ctx context.Context) (release func(), err error) {
-	if _, ok := p.currentFence(); ok {
+	if _, ok := p.currentFence(); ok || p.o.DryRun {
+		// A dry run writes nothing, the lease included: it must never
+		// keep the real daemon from leading.
 		return func() {}, nil
 	}
 	f, ok, err := p.st.AcquireLease(ctx, p.o.HolderID)

@@ -21,6 +21,17 @@ func (p *Poller) Run(ctx context.Context) error {
 	if err := p.prepareWithRetry(ctx); err != nil {
 		return err
 	}
+	if p.o.DryRun {
+		// Nothing is written, the lease included, so a dry run can watch
+		// next to the real daemon without taking over.
+		p.log.Info("dry run: running the schedules without the lease; plans are logged, nothing is written")
+		p.health.SetStandby(false)
+		s := &scheduler{log: p.log, timeout: p.o.RunTimeout, health: p.health, metrics: p.metrics, now: p.now}
+		if err := s.run(ctx, p.jobs(), p.o.ShutdownTimeout); err != nil {
+			p.log.Error("stop schedules", slog.String(keyError, err.Error()))
+		}
+		return nil
+	}
 	for ctx.Err() == nil {
 		f, ok, err := p.st.AcquireLease(ctx, p.o.HolderID)
 		switch {

@@ -149,7 +149,7 @@ snowduty_creates_total{result="created",side="servicenow"} 1
 		if last := metricLabelValue(t, e, "snowduty_last_success_timestamp_seconds", "servicenow"); time.Now().Unix()-int64(last) > 10 {
 			t.Fatalf("last success %v is stale (now %d)", last, time.Now().Unix())
 		}
-		if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `snowduty_passes_total{job="servicenow",result="ok"}`) {
+		if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `snowduty_passes_total{pass="servicenow",result="ok"}`) {
 			t.Fatalf("/metrics: %d, passes_total missing", code)
 		}
 		if lag := metricLabelValue(t, e, "snowduty_cursor_lag_seconds", "flashduty"); lag <= 0 || lag > 10 {
