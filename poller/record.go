@@ -58,8 +58,19 @@ func (p *Poller) record(ctx context.Context, batch []*pair) error {
 			return fmt.Errorf("update active set: %w", err)
 		}
 	}
+	var synced []string
 	for _, c := range batch {
 		p.recordPair(ctx, c)
+		if c.failed == nil && c.plan.Writes() > 0 {
+			synced = append(synced, c.names()...)
+		}
+	}
+	// A dead-lettered pair that syncs again (someone fixed the cause)
+	// no longer needs an operator.
+	if n, err := p.st.ClearDeadLetters(ctx, synced...); err != nil {
+		p.log.Warn("clear dead letters", errAttr(err))
+	} else if n > 0 {
+		p.log.Info("dead-lettered pairs synced again", slog.Int(keyCount, n))
 	}
 	return nil
 }

@@ -87,3 +87,41 @@ func TestFailingPairBacksOffAndConverges(t *testing.T) {
 		}
 	})
 }
+
+// TestDeadLetterClearsWhenPairSyncsAgain: a pair fails until it is
+// dead-lettered; once the cause is gone and the pair syncs on a later
+// change, its dead letter is dropped, so the count shows only pairs that
+// still need an operator.
+func TestDeadLetterClearsWhenPairSyncsAgain(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		id, sysID := e.linkedPair("Dead letter target")
+		time.Sleep(10 * time.Second)
+		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/reset", Status: 400, Code: "InvalidParameter", Count: 100000})
+		e.editSN(sysID, map[string]string{"short_description": "Dead letter target, renamed"})
+		time.Sleep(2 * time.Second)
+		for i := 0; i < 200; i++ {
+			_ = e.passErr()
+			if st, _ := e.store.Status(t.Context()); st.DeadLetters == 1 {
+				break
+			}
+			time.Sleep(time.Minute)
+		}
+		if st, _ := e.store.Status(t.Context()); st.DeadLetters != 1 {
+			t.Fatalf("dead letters %d after the retries ran out, want 1", st.DeadLetters)
+		}
+		e.fd.ClearFaults()
+		e.editSN(sysID, map[string]string{"short_description": "Dead letter target, fixed"})
+		// The pair keeps being retried with backoff after its dead letter;
+		// the next retry is due within a minute.
+		time.Sleep(time.Minute)
+		e.pass()
+		if got := e.fdOf(id).Title; got != "Dead letter target, fixed" {
+			t.Fatalf("flashduty title %q after the fix", got)
+		}
+		if st, _ := e.store.Status(t.Context()); st.DeadLetters != 0 {
+			t.Fatalf("dead letters %d after the pair synced again, want 0", st.DeadLetters)
+		}
+	})
+}

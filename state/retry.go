@@ -191,3 +191,18 @@ func (s *Store) Replay(ctx context.Context, pairID string) (int, error) {
 	}
 	return n, nil
 }
+
+// ClearDeadLetters drops the dead letters of pairs that have since synced
+// (a person fixed the cause and a later pass succeeded), so that the dead
+// letter count only shows pairs that still need an operator. Clearing a
+// pair without one is not an error. One round trip.
+func (s *Store) ClearDeadLetters(ctx context.Context, pairIDs ...string) (int, error) {
+	if len(pairIDs) == 0 {
+		return 0, nil
+	}
+	n, err := s.rdb.HDel(ctx, s.key(keyDead), pairIDs...).Result()
+	if err != nil {
+		return 0, s.wrap("clear dead letters", err)
+	}
+	return int(n), nil
+}

@@ -107,3 +107,25 @@ func TestRetryDueOrderLimitAndReplayAll(t *testing.T) {
 		t.Fatal("limit 0 accepted")
 	}
 }
+
+func TestClearDeadLetters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.MaxAttempts = 1 })
+	s, ctx := e.s, t.Context()
+	for _, id := range []string{"sn:1", "sn:2"} {
+		if sch, err := s.Schedule(ctx, id, "patch", "403 data policy"); err != nil || !sch.Dead {
+			t.Fatalf("Schedule(%s) = %+v %v", id, sch, err)
+		}
+	}
+	n, err := s.ClearDeadLetters(ctx, "sn:1", "sn:never-failed")
+	if err != nil || n != 1 {
+		t.Fatalf("ClearDeadLetters = %d %v, want 1", n, err)
+	}
+	dead, err := s.DeadLetters(ctx)
+	if err != nil || len(dead) != 1 || dead[0].PairID != "sn:2" {
+		t.Fatalf("DeadLetters = %+v %v, want only sn:2", dead, err)
+	}
+	if n, err := s.ClearDeadLetters(ctx); n != 0 || err != nil {
+		t.Fatalf("ClearDeadLetters() = %d %v", n, err)
+	}
+}
