@@ -24,6 +24,7 @@ import (
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
 	"github.com/snowduty/snowduty/clients/httpx"
 	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
+	"github.com/snowduty/snowduty/poller"
 	"github.com/snowduty/snowduty/state/redistest"
 )
 
@@ -131,3 +132,19 @@ func TestBugUncertainCreateLosesEdit(t *testing.T) {
 	})
 }
 
+// Bug 7 (robfig/cron v3.0.1, used by cmd/snowduty's validation and the
+// poller): Parse panics on the spec "TZ=" (or "CRON_TZ="), so
+// SNOWDUTY_SCHEDULE_SERVICENOW="TZ=" crashes snowduty instead of being
+// reported as a bad setting. Found by cmd/snowduty FuzzCronSpec.
+func TestBugCronSpecTZPanics(t *testing.T) {
+	for _, spec := range []string{"TZ=", "CRON_TZ="} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("parsing the schedule %q panics (%v); want an error", spec, p)
+				}
+			}()
+			_, _ = poller.CronParser.Parse(spec)
+		}()
+	}
+}

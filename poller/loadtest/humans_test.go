@@ -18,15 +18,15 @@ type humans struct {
 	fd  *fdsim.Server
 	rng *rand.Rand
 
-	mu       sync.Mutex
+	mu        sync.Mutex
 	fdIDs     []string
 	snIDs     []string
 	fdPartner map[string]string // flashduty id → servicenow sys_id
 	snPartner map[string]string // sys_id → flashduty id
-	comments map[string]string // text → side it was written on
-	lastEdit map[string]edit   // "side/id/field" → last human write
-	edits    map[string]int    // kind → count
-	seq      int
+	comments  map[string]string // text → side it was written on
+	lastEdit  map[string]edit   // "side/id/field" → last human write
+	edits     map[string]int    // kind → count
+	seq       int
 }
 
 // edit is one human write of a synced field.

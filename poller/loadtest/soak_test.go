@@ -201,6 +201,7 @@ func TestSoak(t *testing.T) {
 		nfaults += n
 	}
 	figure(t, "soak %s (seed %d): %d human edits (%s)", dur, seed, total, fmtCounts(edits))
+	figure(t, "soak requests: servicenow %d, flashduty %d (both include the quiescence)", w.snTap.total(), w.fdTap.total())
 	figure(t, "soak faults: %d injected (%s); servicenow answered %d requests with 5xx/429, flashduty %d", nfaults, fmtCounts(faults),
 		w.snTap.statusCount(500)+w.snTap.statusCount(502)+w.snTap.statusCount(503)+w.snTap.statusCount(429),
 		w.fdTap.statusCount(500)+w.fdTap.statusCount(503)+w.fdTap.statusCount(429))

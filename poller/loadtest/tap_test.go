@@ -66,6 +66,17 @@ func (t *tap) statusCount(code int) int {
 	return t.status[code]
 }
 
+// total returns how many requests were answered.
+func (t *tap) total() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, v := range t.status {
+		n += v
+	}
+	return n
+}
+
 // firstWriteAfter returns the first write to id at or after since.
 func (t *tap) firstWriteAfter(id string, since time.Time) (time.Time, bool) {
 	t.mu.Lock()

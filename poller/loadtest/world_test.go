@@ -28,14 +28,14 @@ const statePrefix = "load:"
 // world is both simulators served on loopback (each behind a tap that
 // counts and times requests) and a real redis-server.
 type world struct {
-	sn      *snowsim.Server
-	fd      *fdsim.Server
-	snTap   *tap
-	fdTap   *tap
-	snURL   string
-	fdURL   string
-	redis   *redistest.Server
-	snT     http.RoundTripper // replaces the in-process ServiceNow transport when set
+	sn    *snowsim.Server
+	fd    *fdsim.Server
+	snTap *tap
+	fdTap *tap
+	snURL string
+	fdURL string
+	redis *redistest.Server
+	snT   http.RoundTripper // replaces the in-process ServiceNow transport when set
 }
 
 // newWorld makes both simulators (on the caller's clock: build it inside
@@ -74,6 +74,7 @@ type daemonOptions struct {
 	concurrency int
 	schedule    string // both poll schedules; empty means the default (@every 30s)
 	redisURL    string // empty means w.redis.URL()
+	realClock   bool   // the poller and the state read the wall clock even inside a synctest bubble
 	log         io.Writer
 }
 
@@ -110,7 +111,13 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 	if rURL == "" {
 		rURL = w.redis.URL()
 	}
-	store, err := state.Open(t.Context(), state.Options{URL: rURL, Logger: log, Prefix: statePrefix})
+	so := state.Options{URL: rURL, Logger: log, Prefix: statePrefix}
+	if do.realClock {
+		// A long lease: RunOnce does not renew it, and one pass over
+		// 100,000 pairs outlasts the default TTL (reported bug).
+		so.Clock, so.LeaseTTL, so.LeaseRenew = realNow, time.Hour, time.Minute
+	}
+	store, err := state.Open(t.Context(), so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +131,9 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 	o.HolderID = "loadtest"
 	if do.concurrency > 0 {
 		o.Concurrency = do.concurrency
+	}
+	if do.realClock {
+		o.Clock = realNow
 	}
 	if do.schedule != "" {
 		o.Schedules.ServiceNow, o.Schedules.Flashduty = do.schedule, do.schedule
@@ -155,7 +165,9 @@ var fdReads = map[string]bool{
 }
 
 // isFDWrite reports whether a Flashduty path writes.
-func isFDWrite(path string) bool { return !fdReads[path] && !strings.HasPrefix(path, fdsim.ControlPrefix) }
+func isFDWrite(path string) bool {
+	return !fdReads[path] && !strings.HasPrefix(path, fdsim.ControlPrefix)
+}
 
 // isSnowWrite reports whether a ServiceNow request writes.
 func isSnowWrite(method string) bool {
