@@ -133,7 +133,7 @@ func (o *Options) validate() error {
 		{"ServiceNow", o.Schedules.ServiceNow}, {"Flashduty", o.Schedules.Flashduty}, {"Resync", o.Schedules.Resync},
 		{"Retry", o.Schedules.Retry}, {"Prune", o.Schedules.Prune},
 	} {
-		if _, err := CronParser.Parse(s.spec); err != nil {
+		if _, err := ParseSchedule(s.spec); err != nil {
 			errs = append(errs, fmt.Errorf("schedule %s: %q: %w", s.name, s.spec, err))
 		}
 	}

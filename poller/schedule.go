@@ -11,9 +11,20 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// CronParser parses the schedule specs: five fields with optional seconds,
+// cronParser parses the schedule specs: five fields with optional seconds,
 // or descriptors such as "@every 30s".
-var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a cron spec. robfig/cron panics on some malformed
+// specs (such as "TZ="); that panic becomes an error here.
+func ParseSchedule(spec string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("parse cron spec %q: malformed (%v)", spec, r)
+		}
+	}()
+	return cronParser.Parse(spec)
+}
 
 // job is one scheduled piece of work.
 type job struct {
@@ -37,7 +48,7 @@ type scheduler struct {
 // jobs for at most grace.
 func (s *scheduler) run(ctx context.Context, jobs []job, grace time.Duration) error {
 	cl := cronLogger{s.log}
-	c := cron.New(cron.WithParser(CronParser), cron.WithLogger(cl))
+	c := cron.New(cron.WithParser(cronParser), cron.WithLogger(cl))
 	// Skip outside Recover: a recovered panic must give the "running"
 	// token back (cron's SkipIfStillRunning does not defer it), and the
 	// start-up run goes through the same wrappers as the ticks, so it is
@@ -45,7 +56,7 @@ func (s *scheduler) run(ctx context.Context, jobs []job, grace time.Duration) er
 	chain := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))
 	scheds := make(map[string]cron.Schedule, len(jobs))
 	for _, j := range jobs {
-		sched, err := CronParser.Parse(j.spec)
+		sched, err := ParseSchedule(j.spec)
 		if err != nil {
 			return fmt.Errorf("parse schedule of %s: %w", j.name, err)
 		}

@@ -7,15 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/snowduty/snowduty/clients/httpx"
 	"github.com/snowduty/snowduty/clients/servicenow"
+	"github.com/snowduty/snowduty/poller"
 )
-
-// cronParser accepts what the README documents: five-field specs, optional
-// seconds, and descriptors such as @every 30s or @hourly.
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // Validate checks every setting and returns all problems at once, each
 // naming its variable and saying what to write instead. needRemote is false
@@ -51,7 +46,7 @@ func (c *Config) Validate(needRemote bool) error {
 		{"SCHEDULE_RETRY", c.ScheduleRetry},
 		{"SCHEDULE_PRUNE", c.SchedulePrune},
 	} {
-		if _, err := cronParser.Parse(s.spec); err != nil {
+		if _, err := poller.ParseSchedule(s.spec); err != nil {
 			bad(s.name, "%q is not a cron spec (%v); examples: \"@every 30s\", \"*/2 8-18 * * MON-FRI\"", s.spec, err)
 		}
 	}

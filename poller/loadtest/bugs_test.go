@@ -144,7 +144,9 @@ func TestBugCronSpecTZPanics(t *testing.T) {
 					t.Errorf("parsing the schedule %q panics (%v); want an error", spec, p)
 				}
 			}()
-			_, _ = poller.CronParser.Parse(spec)
+			if _, err := poller.ParseSchedule(spec); err == nil {
+				t.Errorf("ParseSchedule(%q) accepted a malformed spec", spec)
+			}
 		}()
 	}
 }
