@@ -1,6 +1,7 @@
 package flashduty
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -174,6 +175,16 @@ func (c *Client) Info(ctx context.Context, id string) (Incident, error) {
 	return inc, nil
 }
 
+// sameFeedItem reports whether two wire entries are the same entry.
+func sameFeedItem(a, b wireFeedItem) bool {
+	return a.RefID == b.RefID && a.Type == b.Type && a.CreatorID == b.CreatorID && a.CreatedAt == b.CreatedAt && bytes.Equal(a.Detail, b.Detail)
+}
+
+// maxFeedPages bounds one Feed call: 100,000 timeline entries is far beyond
+// any real incident, so a server that never stops announcing another page
+// cannot make the client page (and allocate) forever.
+const maxFeedPages = 1000
+
 // FeedQuery selects timeline entries of one incident.
 type FeedQuery struct {
 	IncidentID string
@@ -199,7 +210,11 @@ func (c *Client) Feed(ctx context.Context, q FeedQuery) ([]FeedItem, error) {
 		return nil, errors.New("read incident feed: the incident id is empty")
 	}
 	var out []FeedItem
+	var prevLast wireFeedItem
 	for p := 1; ; p++ {
+		if p > maxFeedPages {
+			return nil, fmt.Errorf("read incident feed %s: more than %d pages (%d entries): the server keeps announcing another page", q.IncidentID, maxFeedPages, len(out))
+		}
 		req := map[string]any{"incident_id": q.IncidentID, "asc": false, "p": p, "limit": pageLimit}
 		if len(q.Types) > 0 {
 			req["types"] = q.Types
@@ -207,6 +222,13 @@ func (c *Client) Feed(ctx context.Context, q FeedQuery) ([]FeedItem, error) {
 		var page feedResponse
 		if err := c.call(ctx, "/incident/feed", req, &page, idempotent); err != nil {
 			return nil, fmt.Errorf("read incident feed %s: %w", q.IncidentID, err)
+		}
+		if n := len(page.Items); n > 0 {
+			last := page.Items[n-1]
+			if p > 1 && sameFeedItem(last, prevLast) {
+				return nil, fmt.Errorf("read incident feed %s: has_next_page is true but page %d repeats page %d", q.IncidentID, p, p-1)
+			}
+			prevLast = last
 		}
 		older := false
 		for _, w := range page.Items {

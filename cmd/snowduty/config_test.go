@@ -89,6 +89,9 @@ func TestConfigValidateNamesTheVariable(t *testing.T) {
 		{"no redis", nil, []string{"SNOWDUTY_REDIS_URL"}, "SNOWDUTY_REDIS_URL: is required"},
 		{"two redis modes", map[string]string{"SNOWDUTY_REDIS_CLUSTER_ADDRS": "a:1,b:2"}, nil, "set only one of"},
 		{"query that widens the scope", map[string]string{"SNOWDUTY_SERVICENOW_QUERY": "active=true^NQactive=false"}, nil, "SNOWDUTY_SERVICENOW_QUERY"},
+		{"state map leaves states unmapped", map[string]string{"SNOWDUTY_STATE_MAP": "1=Closed,2=Bogus"}, nil, "SNOWDUTY_STATE_MAP"},
+		{"field map without a source kind", map[string]string{"SNOWDUTY_FIELD_MAP": "service=u_service"}, nil, "SNOWDUTY_FIELD_MAP"},
+		{"trigger label not key=value", map[string]string{"SNOWDUTY_TRIGGER_LABELS": "payments"}, nil, "SNOWDUTY_TRIGGER_LABELS"},
 		{"bad prefix", map[string]string{"SNOWDUTY_STATE_PREFIX": "a b"}, nil, "SNOWDUTY_STATE_PREFIX"},
 	}
 	for _, tt := range tests {

@@ -106,6 +106,12 @@ func (c *Config) Validate(needRemote bool) error {
 	if c.Flashduty.ChannelID < 0 {
 		bad("FLASHDUTY_CHANNEL_ID", "%d is not a channel id", c.Flashduty.ChannelID)
 	}
+	if _, err := c.mapping(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.trigger(); err != nil {
+		errs = append(errs, err)
+	}
 	if needRemote {
 		errs = append(errs, c.validateRemote()...)
 	}

@@ -65,10 +65,27 @@ func (c *Config) mapping() (diff.Mapping, error) {
 		return m, err
 	}
 	if err := m.Validate(); err != nil {
-		return m, fmt.Errorf("check mappings: %w", err)
+		return m, errors.New(mappingVars.Replace(err.Error()))
 	}
 	return m, nil
 }
+
+// mappingVars names the variable behind each diff.Mapping setting in its
+// validation errors.
+var mappingVars = strings.NewReplacer(
+	"mapping StateToStatus", envPrefix+"STATE_MAP",
+	"mapping StatusToState", envPrefix+"PROGRESS_MAP",
+	"mapping UrgencyToSeverity", envPrefix+"SEVERITY_MAP",
+	"mapping SeverityToServiceNow", envPrefix+"IMPACT_URGENCY_MAP",
+	"mapping HoldReason", envPrefix+"HOLD_REASON",
+	"mapping CloseCode", envPrefix+"CLOSE_CODE",
+	"mapping CloseNotesTemplate", envPrefix+"CLOSE_NOTES",
+	"mapping SnoozeMinutes", envPrefix+"SNOOZE_MINUTES",
+	"mapping CommentJournals", envPrefix+"COMMENTS",
+	"mapping CommentTarget", envPrefix+"COMMENTS",
+	"mapping FieldsToServiceNow", envPrefix+"FIELD_MAP",
+	"mapping FieldsToFlashduty", envPrefix+"SERVICENOW_FIELD_MAP",
+)
 
 // trigger builds the poller's trigger settings.
 func (c *Config) trigger() (poller.Trigger, error) {
