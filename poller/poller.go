@@ -200,7 +200,17 @@ func (p *Poller) ensureLease(ctx context.Context) (release func(), err error) {
 		return nil, errors.New("acquire lease: another snowduty replica holds it; stop it or wait for its lease to expire")
 	}
 	p.setLeader(f, true)
+	// Keep the lease for as long as the pass takes (a first pass over a
+	// large backlog can outlast the TTL).
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		p.renewLoop(renewCtx, f, func() {})
+	}()
 	return func() {
+		stopRenew()
+		<-renewed
 		p.setLeader(state.Fence{}, false)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

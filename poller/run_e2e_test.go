@@ -2,6 +2,7 @@ package poller_test
 
 import (
 	"context"
+	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -170,6 +171,27 @@ snowduty_creates_total{result="created",side="servicenow"} 1
 		redis.Stop()
 		if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
 			t.Fatalf("readyz without redis: %d %q", code, body)
+		}
+	})
+}
+
+// TestRunOnceKeepsTheLeaseThroughALongPass: `snowduty once` takes the lease
+// for its pass and must renew it, or a pass longer than the lease TTL (a
+// big first backlog, a slow instance) is fenced and its work thrown away.
+func TestRunOnceKeepsTheLeaseThroughALongPass(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		sysID := e.newSN(map[string]string{"short_description": "Slow instance", "urgency": "2", "impact": "2"})
+		// Three answers of 20 s each: the pass outlasts the 30 s lease.
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultSlow, Delay: 20 * time.Second, Times: 3, Method: "GET"}))
+		start := time.Now()
+		e.pass()
+		if took := time.Since(start); took < 40*time.Second {
+			t.Fatalf("the pass took %v; the test needs it longer than the lease TTL", took)
+		}
+		if got := e.snowOf(sysID)["correlation_id"]; got == "" || e.fdIncidents() != 1 {
+			t.Fatalf("after a long pass: correlation_id %q, %d flashduty incidents; want the pair created and linked", got, e.fdIncidents())
 		}
 	})
 }
