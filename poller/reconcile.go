@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/snowduty/snowduty/clients/flashduty"
 	"log/slog"
 	"maps"
 	"slices"
@@ -68,6 +69,7 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 		return failuresOf(batch), nil
 	}
 	p.applyAll(ctx, batch)
+	p.refreshFDMarks(ctx, batch)
 	if err := p.record(ctx, batch); err != nil {
 		return failuresOf(batch), err
 	}
@@ -205,3 +207,46 @@ func failuresOf(batch []*pair) []PairFailure {
 
 // errBatch wraps a failure that stopped a whole batch.
 func errBatch(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
+
+// refreshFDMarks re-reads, in one list-by-ids per batch, the Flashduty
+// incidents this batch wrote to, and stores their new updated_at in the
+// base when they show exactly what was written. Our own write then does not
+// look like a Flashduty change next pass (which would cost a feed read per
+// pair). A human edit that slipped in between keeps the old mark, so it is
+// still seen as a change.
+func (p *Poller) refreshFDMarks(ctx context.Context, batch []*pair) {
+	var ids []string
+	for _, c := range batch {
+		if c.failed == nil && c.link != nil && c.plan.NewBase != nil && fdWrites(c.plan) {
+			ids = append(ids, c.link.IncidentID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	got, err := p.fd.ListByIDs(ctx, ids)
+	if err != nil {
+		p.log.Debug("re-read flashduty incidents after writing", errAttr(err))
+		return // the marks stay as read: a harmless extra check next pass
+	}
+	byID := make(map[string]*flashduty.Incident, len(got))
+	for i := range got {
+		byID[got[i].ID] = &got[i]
+	}
+	pol := p.policy(p.now())
+	for _, c := range batch {
+		inc := byID[c.incidentID()]
+		if inc == nil || c.failed != nil || c.plan.NewBase == nil || !fdWrites(c.plan) {
+			continue
+		}
+		if _, moved := diff.Changed(c.plan.NewBase, nil, fdView(inc, nil, nil), pol); !moved {
+			c.plan.NewBase.FDUpdatedAt = inc.UpdatedAt
+		}
+	}
+}
+
+// fdWrites reports whether a plan writes to an existing Flashduty incident.
+func fdWrites(pl diff.Plan) bool {
+	f := pl.Flashduty
+	return f.Create == nil && (f.Reset != nil || len(f.Actions) > 0 || len(f.Fields) > 0 || len(f.Comments) > 0)
+}
