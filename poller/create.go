@@ -45,6 +45,10 @@ func (p *Poller) createFD(ctx context.Context, c *pair) {
 		for k, v := range cr.Fields {
 			fields[k] = v
 		}
+		if err := p.storeCreateBase(ctx, c, pairID); err != nil {
+			p.createFailed(ctx, c, pairID, "state", err)
+			return
+		}
 		id, err = p.fd.Create(ctx, flashduty.CreateRequest{Title: cr.Title, Description: cr.Description, Severity: string(cr.Severity), ChannelID: p.o.CreateChannelID, Fields: fields})
 		if err != nil {
 			p.createFailed(ctx, c, pairID, "flashduty", err)
@@ -93,6 +97,10 @@ func (p *Poller) createSnow(ctx context.Context, c *pair) {
 		if err != nil {
 			c.fail("servicenow", err)
 		}
+		return
+	}
+	if err := p.storeCreateBase(ctx, c, pairID); err != nil {
+		p.createFailed(ctx, c, pairID, "state", err)
 		return
 	}
 	inc, err := p.sn.Create(ctx, c.plan.ServiceNow.Create)
@@ -219,4 +227,38 @@ func (p *Poller) searchFD(ctx context.Context, number string, since time.Time) (
 		return "", fmt.Errorf("search flashduty for %s: %w", number, err)
 	}
 	return found, nil
+}
+
+// storeCreateBase stores, before a create, the base the create will
+// establish (the values being written) under the pair's id. If the create's
+// answer is lost, or the process dies before the pair's first snapshot is
+// written, the pair is later found and linked with this base instead of
+// none: an edit a person made meanwhile is then a change to push, not a
+// "conflict" that the copy's newer timestamp could win.
+func (p *Poller) storeCreateBase(ctx context.Context, c *pair, pairID string) error {
+	if c.plan.NewBase == nil {
+		return nil
+	}
+	f, ok := p.currentFence()
+	if !ok {
+		return fmt.Errorf("store create base: %w", state.ErrFenced)
+	}
+	data, err := c.plan.NewBase.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("store create base: %w", err)
+	}
+	cur, err := p.st.Snapshots(ctx, []string{pairID})
+	if err != nil {
+		return fmt.Errorf("store create base: %w", err)
+	}
+	version := cur[pairID].Version
+	res, err := p.st.PutSnapshots(ctx, f, []state.SnapshotWrite{{PairID: pairID, Data: data, IfVersion: version}})
+	if err != nil {
+		return fmt.Errorf("store create base: %w", err)
+	}
+	if len(res) != 1 || !res[0].OK {
+		return fmt.Errorf("store create base: another writer changed the snapshot of %s", pairID)
+	}
+	c.baseVersion, c.baseLoaded = res[0].Version, true
+	return nil
 }

@@ -130,7 +130,7 @@ func (p *Poller) adopt(ctx context.Context, batch []*pair, write bool) error {
 // has no base: values are compared and comments matched, so nothing is
 // duplicated.
 func (p *Poller) link(ctx context.Context, c *pair, sn *servicenow.Incident, fd *flashduty.Incident, write bool) {
-	l := state.Link{SysID: sn.SysID, Number: sn.Number, IncidentID: fd.ID, Created: p.now(), Origin: state.OriginAdopted}
+	l := state.Link{SysID: sn.SysID, Number: sn.Number, IncidentID: fd.ID, Created: p.now(), Origin: p.adoptedOrigin(ctx, sn.SysID, fd.ID)}
 	if write {
 		err := p.st.PutLink(ctx, l)
 		var conflict *state.LinkConflictError
@@ -158,4 +158,22 @@ func (p *Poller) link(ctx context.Context, c *pair, sn *servicenow.Incident, fd 
 	}
 	p.audit(ctx, c, state.Event{Kind: "adopt", Detail: "linked " + sn.Number + " ↔ " + fd.ID + " (found by correlation)"})
 	p.log.Info("adopted an existing pair", pairAttr(c), slog.String(keyNumber, sn.Number), slog.String(keyIncidentID, fd.ID))
+}
+
+// adoptedOrigin is the origin of a link found by search. When snowduty
+// stored a create base for one side before a create whose outcome it did
+// not see, the pair keeps that side's pair id, so the base is found again;
+// otherwise the link is adopted (no base).
+func (p *Poller) adoptedOrigin(ctx context.Context, sysID, incidentID string) state.Origin {
+	fdID, snID := state.PairIDForIncident(incidentID), state.PairIDForSysID(sysID)
+	snaps, err := p.st.Snapshots(ctx, []string{fdID, snID})
+	switch {
+	case err != nil:
+		p.log.Debug("look for a create base", errAttr(err))
+	case len(snaps[fdID].Data) > 0:
+		return state.OriginFlashduty
+	case len(snaps[snID].Data) > 0:
+		return state.OriginServiceNow
+	}
+	return state.OriginAdopted
 }
