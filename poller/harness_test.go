@@ -1,11 +1,9 @@
 package poller_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 	"github.com/snowduty/snowduty/clients/servicenow"
 	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 	"github.com/snowduty/snowduty/diff"
@@ -36,25 +35,7 @@ type env struct {
 	p     *poller.Poller
 	opts  poller.Options
 	reg   *prometheus.Registry
-	logs  *syncBuffer
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *httpxtest.SyncBuffer
 }
 
 // world is what survives between env instances: the simulators and Redis,
@@ -80,7 +61,7 @@ func newWorld(redis *redistest.Server) *world {
 // newEnv builds a poller against w; edit adjusts the options.
 func (w *world) newEnv(t *testing.T, edit ...func(*poller.Options)) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fast := httpx.Backoff{Base: 100 * time.Millisecond, Max: time.Second}
 	reg := prometheus.NewRegistry()

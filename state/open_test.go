@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 	"github.com/snowduty/snowduty/state/redistest"
 )
 
@@ -65,7 +66,7 @@ func TestOpenWrongPasswordLeaksNoSecret(t *testing.T) {
 	t.Parallel()
 	const right, wrong = "right-horse-battery", "wrong-staple-9f8e7d"
 	srv := redistest.Start(t, redistest.WithPassword(right))
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	// Password given separately.

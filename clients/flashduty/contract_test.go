@@ -313,7 +313,7 @@ func TestObserverSeesEveryCall(t *testing.T) {
 	id := e.create(t, fdsim.IncidentSpec{}).IncidentID
 	_ = e.client.Ack(t.Context(), id)
 	_, _ = e.client.Info(t.Context(), "000000000000000000000000")
-	got := e.calls.all()
+	got := e.calls.All()
 	if len(got) != 2 {
 		t.Fatalf("observed %d calls, want 2", len(got))
 	}

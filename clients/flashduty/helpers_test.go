@@ -2,40 +2,22 @@ package flashduty_test
 
 import (
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 )
 
 // t0 is the simulator's frozen clock in these tests.
 var t0 = time.Date(2026, 4, 12, 9, 0, 0, 0, time.UTC)
 
-// calls records what the client reported to its Observer.
-type calls struct {
-	mu   sync.Mutex
-	list []httpx.Call
-}
-
-func (c *calls) observe(call httpx.Call) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.list = append(c.list, call)
-}
-
-func (c *calls) all() []httpx.Call {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]httpx.Call(nil), c.list...)
-}
-
 type env struct {
 	sim    *fdsim.Server
 	client *flashduty.Client
-	calls  *calls
+	calls  *httpxtest.Calls
 }
 
 // newEnv wires a client to a fresh simulator through its in-process
@@ -46,7 +28,7 @@ func newEnv(t *testing.T, so fdsim.Options, co flashduty.Options) *env {
 		so.Start = t0
 	}
 	sim := fdsim.New(so)
-	rec := &calls{}
+	rec := &httpxtest.Calls{}
 	if co.AppKey == "" {
 		co.AppKey = sim.AppKey()
 	}
@@ -54,7 +36,7 @@ func newEnv(t *testing.T, so fdsim.Options, co flashduty.Options) *env {
 		co.BaseURL = "http://127.0.0.1:9" // never dialled: the transport is in-process
 	}
 	co.Transport = sim.Transport()
-	co.Observer = rec.observe
+	co.Observer = rec.Observe
 	if co.Now == nil {
 		co.Now = sim.Now
 	}

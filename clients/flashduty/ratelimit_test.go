@@ -29,12 +29,12 @@ func TestClientStaysUnderServerRateLimit(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		for _, c := range e.calls.all() {
+		for _, c := range e.calls.All() {
 			if c.Class == httpx.RateLimited {
 				t.Fatalf("the client was rate limited: %+v", c)
 			}
 		}
-		if n := len(e.calls.all()); n != 1100 {
+		if n := len(e.calls.All()); n != 1100 {
 			t.Errorf("%d calls, want 1100", n)
 		}
 		if d := time.Since(start); d < time.Minute || d > 61*time.Second {
@@ -49,7 +49,7 @@ func TestClientWithoutLimiterHitsRealRateLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, fdsim.Options{RateLimit: true}, flashduty.Options{})
 		// A second client on the same account has its own limiter.
-		other, err := flashduty.New(flashduty.Options{AppKey: e.sim.AppKey(), BaseURL: "http://127.0.0.1:9", Transport: e.sim.Transport(), Observer: e.calls.observe})
+		other, err := flashduty.New(flashduty.Options{AppKey: e.sim.AppKey(), BaseURL: "http://127.0.0.1:9", Transport: e.sim.Transport(), Observer: e.calls.Observe})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestClientWithoutLimiterHitsRealRateLimits(t *testing.T) {
 		}
 		wg.Wait()
 		limited := 0
-		for _, c := range e.calls.all() {
+		for _, c := range e.calls.All() {
 			if c.Class == httpx.RateLimited {
 				limited++
 			}

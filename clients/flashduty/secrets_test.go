@@ -1,7 +1,6 @@
 package flashduty_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,35 +9,17 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 )
 
 // secret is an app key with characters that URL encoding changes.
 const secret = "Sk3y+secret/with=chars"
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func leaks(s string) bool {
 	return strings.Contains(s, secret) || strings.Contains(s, url.QueryEscape(secret)) || strings.Contains(s, "Sk3y")
@@ -47,7 +28,7 @@ func leaks(s string) bool {
 // TestAppKeyNeverLeaks drives every failure path that can carry a URL or a
 // server message, and checks errors and debug logs for the key.
 func TestAppKeyNeverLeaks(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var errs []error
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 )
 
@@ -23,7 +24,7 @@ func oauthOpts(o *Options) {
 
 func countEndpoint(e *env, method, endpoint string) int {
 	n := 0
-	for _, c := range e.calls.all() {
+	for _, c := range e.calls.All() {
 		if c.Method == method && c.Endpoint == endpoint {
 			n++
 		}
@@ -127,7 +128,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error":{"message":"echo ` + strings.ReplaceAll(echo, `"`, `'`) + `","detail":"` + password + `"},"status":"failure"}`))
 	}))
 	defer hostile.Close()
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	for _, oauth := range []bool{false, true} {
 		o := Options{BaseURL: hostile.URL, Username: "svc", Password: password, MaxAttempts: 2,
 			Backoff: httpx.Backoff{Base: time.Millisecond, Max: time.Millisecond}, Logger: newLogger(logs)}

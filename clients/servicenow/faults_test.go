@@ -89,7 +89,7 @@ func TestFaultsClassAndRetry(t *testing.T) {
 				if tt.contains != "" && !strings.Contains(err.Error(), tt.contains) {
 					t.Fatalf("error %q does not say %q", err, tt.contains)
 				}
-				if obs := e.calls.all(); len(obs) != tt.requests {
+				if obs := e.calls.All(); len(obs) != tt.requests {
 					t.Fatalf("observer saw %d calls, want %d", len(obs), tt.requests)
 				}
 			})

@@ -1,59 +1,22 @@
 package servicenow
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/httpx/httpxtest"
 	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 )
 
 var t0 = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
-// calls records what the Observer saw.
-type calls struct {
-	mu   sync.Mutex
-	list []httpx.Call
-}
-
-func (c *calls) observe(call httpx.Call) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.list = append(c.list, call)
-}
-
-func (c *calls) all() []httpx.Call {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]httpx.Call(nil), c.list...)
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	sim   *snowsim.Server
 	c     *Client
-	calls *calls
-	logs  *syncBuffer
+	calls *httpxtest.Calls
+	logs  *httpxtest.SyncBuffer
 }
 
 // newEnv connects a client to an in-process simulator (frozen at t0 unless
@@ -64,10 +27,10 @@ func newEnv(t *testing.T, so snowsim.Options, tweak ...func(*Options)) *env {
 		so.Start = t0
 	}
 	s := snowsim.New(so)
-	e := &env{sim: s, calls: &calls{}, logs: &syncBuffer{}}
+	e := &env{sim: s, calls: &httpxtest.Calls{}, logs: &httpxtest.SyncBuffer{}}
 	o := Options{
 		BaseURL: "https://dev00000.service-now.com", Username: snowsim.DefaultUser, Password: snowsim.DefaultPassword,
-		Transport: s.Transport(), Observer: e.calls.observe, Timeout: 10 * time.Second,
+		Transport: s.Transport(), Observer: e.calls.Observe, Timeout: 10 * time.Second,
 		Logger:  slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Backoff: httpx.Backoff{Base: time.Second, Max: 8 * time.Second},
 	}
@@ -82,6 +45,6 @@ func newEnv(t *testing.T, so snowsim.Options, tweak ...func(*Options)) *env {
 	return e
 }
 
-func newLogger(w *syncBuffer) *slog.Logger {
+func newLogger(w *httpxtest.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -150,7 +150,7 @@ func TestObserverSeesEveryRequest(t *testing.T) {
 	_, _ = e.c.Get(t.Context(), ids[0])
 	_, _ = e.c.Update(t.Context(), ids[0], map[string]string{"urgency": "2"})
 	_, _ = e.c.Get(t.Context(), "0123456789abcdef0123456789abcdef")
-	obs := e.calls.all()
+	obs := e.calls.All()
 	want := []string{"GET /api/now/table/incident/{sys_id} 200 ok", "PATCH /api/now/table/incident/{sys_id} 200 ok", "GET /api/now/table/incident/{sys_id} 404 not_found"}
 	if len(obs) != len(want) {
 		t.Fatalf("observer saw %d calls: %+v", len(obs), obs)
