@@ -108,6 +108,11 @@ func (c *computer) decide(key, s, f string, sChanged, fChanged bool) {
 	case s == f:
 	default:
 		winner, reason := c.winner()
+		if c.base == nil && c.p.Direction == TwoWay && c.p.conflict() == ConflictNewest {
+			if w, r, ok := c.adoptedWinner(key, s); ok {
+				winner, reason = w, r
+			}
+		}
 		c.plan.Conflicts = append(c.plan.Conflicts, Conflict{Field: key, ServiceNow: clip(s), Flashduty: clip(f), Winner: winner, Reason: reason})
 		if winner == ServiceNow {
 			c.push(key, Flashduty, s)
@@ -168,7 +173,17 @@ func (c *computer) push(key string, to Side, value string) {
 	if reason != "" {
 		c.keep[key] = true
 		c.skip(to, key, reason)
+		return
 	}
+	c.pushed(key, to)
+}
+
+// pushed notes that key's value is written to side to.
+func (c *computer) pushed(key string, to Side) {
+	if c.plan.pushes == nil {
+		c.plan.pushes = map[string]Side{}
+	}
+	c.plan.pushes[key] = to
 }
 
 // finish assembles the writes and the new base.

@@ -111,6 +111,7 @@ func (c *computer) oneWay(key string, to Side, src, tgt string, write func(strin
 	default:
 		write(src)
 		setExp(src)
+		c.pushed(key, to)
 	}
 }
 

@@ -181,6 +181,11 @@ type FDView struct {
 	// Resolution is the incident's resolution text, when known.
 	Resolution string      `json:"resolution,omitempty"`
 	Comments   []FDComment `json:"comments,omitempty"`
+	// History lists the timeline entries that set title, description or
+	// severity, oldest first; HistoryRead says the whole timeline was read
+	// (the poller reads it for pairs with no base).
+	History     []FDChange `json:"history,omitempty"`
+	HistoryRead bool       `json:"history_read,omitempty"`
 }
 
 // FDComment is one i_comm feed item.

@@ -18,6 +18,8 @@ type Plan struct {
 	NewBase *Snapshot `json:"new_base,omitempty"`
 	// baseChanged is set when NewBase differs from the base passed in.
 	baseChanged bool
+	// pushes maps each field written to the side it is written to.
+	pushes map[string]Side
 }
 
 // SnowPlan is what to write to ServiceNow.

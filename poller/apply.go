@@ -12,9 +12,10 @@ import (
 )
 
 // applyPair writes one pair's plan: ServiceNow first, then Flashduty, each
-// side's fields before its comments. A failure stops the pair (it is queued
-// for retry and its snapshot is not stored, so the next attempt recomputes
-// from what both sides then say).
+// side's fields before its comments. A failure stops the pair: it is queued
+// for retry and, when some writes landed, a partial base is stored (see
+// diff.Plan.PartialBase), so the next attempt recomputes from what both
+// sides then say without taking our own writes for conflicting edits.
 func (p *Poller) applyPair(ctx context.Context, c *pair) {
 	switch {
 	case c.plan.Flashduty.Create != nil:
@@ -22,6 +23,7 @@ func (p *Poller) applyPair(ctx context.Context, c *pair) {
 	case c.plan.ServiceNow.Create != nil:
 		p.createSnow(ctx, c)
 	default:
+		c.landed = &landed{fdFields: map[string]bool{}}
 		if err := p.applySnow(ctx, c, c.link.SysID); err != nil {
 			c.fail("servicenow", err)
 			return
@@ -43,10 +45,13 @@ func (p *Poller) applySnow(ctx context.Context, c *pair, sysID string) error {
 	}
 	bodies := snowBodies(sp)
 	var last servicenow.Incident
-	for _, body := range bodies {
+	for i, body := range bodies {
 		inc, err := p.sn.Update(ctx, sysID, body)
 		if err != nil {
 			return err
+		}
+		if i == 0 && c.landed != nil {
+			c.landed.snowFields = true
 		}
 		last = inc
 	}
@@ -99,6 +104,9 @@ func (p *Poller) applyFD(ctx context.Context, c *pair, id string) error {
 			// that short, which diff normally never sends.
 			p.log.Warn("flashduty kept a field: the value is too short to send", pairAttr(c), errAttr(err))
 		}
+		if c.landed != nil {
+			c.landed.fdReset = true
+		}
 		for f, set := range map[string]bool{"title": r.Title != nil, "description": r.Description != nil, "severity": r.Severity != nil} {
 			if set {
 				p.metrics.pushed.WithLabelValues("flashduty", f).Inc()
@@ -111,9 +119,15 @@ func (p *Poller) applyFD(ctx context.Context, c *pair, id string) error {
 		}
 		p.metrics.pushed.WithLabelValues("flashduty", "status").Inc()
 	}
+	if c.landed != nil {
+		c.landed.fdActions = true
+	}
 	for _, f := range fp.Fields {
 		if err := p.fd.ResetField(ctx, id, f.Name, f.Value); err != nil {
 			return err
+		}
+		if c.landed != nil {
+			c.landed.fdFields[f.Name] = true
 		}
 		p.metrics.pushed.WithLabelValues("flashduty", "field:"+f.Name).Inc()
 	}

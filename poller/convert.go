@@ -67,6 +67,7 @@ func fdView(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]s
 		CloserName:    names[in.CloserID],
 		Resolution:    in.Resolution,
 	}
+	v.History, v.HistoryRead = fdHistory(feed)
 	for _, it := range feed {
 		if it.Type != flashduty.FeedComment {
 			continue

@@ -162,6 +162,9 @@ func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair)
 			continue
 		}
 		q := flashduty.FeedQuery{IncidentID: c.fd.ID, Types: []string{flashduty.FeedComment}}
+		if c.base == nil {
+			q.Types = append(q.Types, historyTypes...)
+		}
 		if c.base != nil && !c.readAll {
 			q.Since = time.Unix(min(c.base.FDUpdatedAt, newestMark(c.base, diff.Flashduty)), 0).Add(-commentMargin)
 		}
@@ -229,7 +232,9 @@ func (p *Poller) resolveNames(ctx context.Context, batch []*pair) error {
 		}
 		cand := []int64{c.fd.CloserID}
 		for _, it := range c.feed {
-			cand = append(cand, it.CreatorID)
+			if it.Type == flashduty.FeedComment {
+				cand = append(cand, it.CreatorID)
+			}
 		}
 		for _, id := range cand {
 			if _, ok := p.names[id]; !ok && id != 0 && !slices.Contains(ids, id) {

@@ -40,6 +40,8 @@ type pair struct {
 
 	plan   diff.Plan
 	failed *PairFailure
+	// landed tracks the writes applied to an existing pair (nil before).
+	landed *landed
 }
 
 // sysID returns the ServiceNow sys_id of the pair, if known.

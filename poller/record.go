@@ -21,16 +21,23 @@ func (p *Poller) record(ctx context.Context, batch []*pair) error {
 	byID := map[string]*pair{}
 	var closed, open []string
 	for _, c := range batch {
-		if c.failed != nil || c.id == "" || c.plan.NewBase == nil || !(c.plan.HasChanges() || c.base == nil) {
+		nb := c.plan.NewBase
+		if c.failed != nil {
+			nb = c.partialBase()
+		}
+		if nb == nil || c.id == "" || !(c.plan.HasChanges() || c.base == nil) {
 			continue
 		}
-		data, err := c.plan.NewBase.MarshalBinary()
+		data, err := nb.MarshalBinary()
 		if err != nil {
 			c.fail("state", fmt.Errorf("encode snapshot: %w", err))
 			continue
 		}
 		writes = append(writes, state.SnapshotWrite{PairID: c.id, Data: data, IfVersion: c.baseVersion})
 		byID[c.id] = c
+		if c.failed != nil {
+			continue // a partial base: the pair stays queued for retry
+		}
 		if bothClosed(c) {
 			closed = append(closed, c.id)
 		} else {

@@ -121,12 +121,16 @@ func (s *Store) RemoveActive(ctx context.Context, pairIDs ...string) error {
 	return s.wrap("remove active pairs", err)
 }
 
-// MarkClosed records that pairs are closed on both sides as of at; Prune
-// removes them from the active set once ClosedGrace has passed, unless
-// AddActive reopened them. A pair already marked keeps its first time.
+// MarkClosed records that pairs are closed on both sides as of at; they
+// stay in (or join) the active set, and Prune removes them once ClosedGrace
+// has passed, unless AddActive reopened them. A pair already marked keeps
+// its first time.
 func (s *Store) MarkClosed(ctx context.Context, at time.Time, pairIDs ...string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range pairIDs {
+			// A pair linked while closed (adopted after Redis was lost, say)
+			// is watched too: a later edit of a closed incident must sync.
+			p.HSetNX(ctx, s.bkey(bucketActive, id), id, "0")
 			p.ZAddNX(ctx, s.key(keyClosing), redis.Z{Score: float64(at.UnixMilli()), Member: id})
 		}
 		return nil

@@ -214,3 +214,26 @@ func TestIntents(t *testing.T) {
 		t.Fatal("BeginCreate after resolve failed")
 	}
 }
+
+// A pair linked while already closed on both sides (adopted after Redis was
+// lost) is marked closed without ever being added: it must still be walked
+// until the grace has passed, so a later edit of the closed incident syncs.
+func TestMarkClosedWatchesAPairNotYetActive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.ClosedGrace = time.Hour })
+	s, ctx := e.s, t.Context()
+	t0 := e.clock.Now()
+	if err := s.MarkClosed(ctx, t0, "sn:adopted-closed"); err != nil {
+		t.Fatal(err)
+	}
+	left, _, err := s.ActivePairs(ctx, "", 10)
+	if err != nil || len(left) != 1 || left[0].PairID != "sn:adopted-closed" {
+		t.Fatalf("active after MarkClosed = %v %v, want the pair", left, err)
+	}
+	if got, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil || !slices.Equal(got, []string{"sn:adopted-closed"}) {
+		t.Fatalf("prune after grace = %v %v", got, err)
+	}
+	if left, _, _ := s.ActivePairs(ctx, "", 10); len(left) != 0 {
+		t.Fatalf("active after prune = %v", left)
+	}
+}

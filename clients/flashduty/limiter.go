@@ -8,12 +8,22 @@ import (
 	"github.com/snowduty/snowduty/clients/httpx"
 )
 
+// Margins added to the server's windows: the server counts arrivals, and a
+// request sent on time may arrive up to a margin later or earlier than its
+// neighbours (scheduling, connection set-up, the network), so sends are
+// spaced as if each window were that much longer.
+const (
+	secondMargin = 100 * time.Millisecond
+	minuteMargin = time.Second
+)
+
 // limiter spaces requests so that no 1-second window holds more than
 // perSec of them and no 60-second window more than perMin: the way the
-// server counts. A token bucket allows its burst on top of its rate in any
-// window (up to twice the limit), so this keeps a log of the send times it
-// handed out instead. Callers are served in arrival order; a caller whose
-// context ends keeps its slot (conservative).
+// server counts, plus a margin (above) for arrival jitter. A token bucket
+// allows its burst on top of its rate in any window (up to twice the
+// limit), so this keeps a log of the send times it handed out instead.
+// Callers are served in arrival order; a caller whose context ends keeps
+// its slot (conservative).
 type limiter struct {
 	mu     sync.Mutex
 	perSec int
@@ -38,12 +48,12 @@ func (l *limiter) wait(ctx context.Context) error {
 		at = l.times[n-1]
 	}
 	if n >= l.perSec {
-		if t := l.times[n-l.perSec].Add(time.Second); t.After(at) {
+		if t := l.times[n-l.perSec].Add(time.Second + secondMargin); t.After(at) {
 			at = t
 		}
 	}
 	if n >= l.perMin {
-		if t := l.times[n-l.perMin].Add(time.Minute); t.After(at) {
+		if t := l.times[n-l.perMin].Add(time.Minute + minuteMargin); t.After(at) {
 			at = t
 		}
 	}

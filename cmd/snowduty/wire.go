@@ -153,7 +153,7 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 		BaseURL: c.ServiceNow.URL, Username: c.ServiceNow.Username, Password: c.ServiceNow.Password.Reveal(),
 		ClientID: c.ServiceNow.ClientID, ClientSecret: c.ServiceNow.ClientSecret.Reveal(),
 		CAFile: c.CAFile, Timeout: c.ServiceNow.Timeout, AllowHTTP: c.AllowInsecureHTTP, UserAgent: userAgent(),
-		Logger: log.With(slog.String("component", "servicenow")), Observer: metrics.ObserveCall, Transport: bo.snTransport,
+		Logger: log, Observer: metrics.ObserveCall, Transport: bo.snTransport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build servicenow client: %w", err)
@@ -161,7 +161,7 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 	d.fd, err = flashduty.New(flashduty.Options{
 		BaseURL: c.Flashduty.URL, AppKey: c.Flashduty.AppKey.Reveal(), CAFile: c.CAFile, Timeout: c.Flashduty.Timeout,
 		PerSecond: c.Flashduty.PerSecond, PerMinute: c.Flashduty.PerMinute, AllowHTTP: c.AllowInsecureHTTP, UserAgent: userAgent(),
-		Logger: log.With(slog.String("component", "flashduty")), Observer: metrics.ObserveCall, Transport: bo.fdTransport,
+		Logger: log, Observer: metrics.ObserveCall, Transport: bo.fdTransport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build flashduty client: %w", err)
@@ -169,7 +169,7 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 	d.store, err = state.Open(ctx, state.Options{
 		URL: c.Redis.URL, SentinelMaster: c.Redis.SentinelMaster, SentinelAddrs: c.Redis.SentinelAddrs, ClusterAddrs: c.Redis.ClusterAddrs,
 		Username: c.Redis.Username, Password: c.Redis.Password.Reveal(), CAFile: c.Redis.CAFile, Prefix: c.StatePrefix,
-		Logger: log.With(slog.String("component", "state")), LeaseTTL: c.LeaseTTL, LeaseRenew: c.LeaseRenew,
+		Logger: log, LeaseTTL: c.LeaseTTL, LeaseRenew: c.LeaseRenew,
 		RetryMax: c.RetryCap, MaxAttempts: c.RetryMax,
 	})
 	if err != nil {

@@ -188,10 +188,10 @@ func (h *humans) checkComments(journal []map[string]string, feeds map[string][]f
 		}
 	}
 	var errs []string
-	for text := range h.comments {
+	for text, where := range h.comments {
 		k := commentKey(text)
 		if inSN[k] != 1 || inFD[k] != 1 {
-			errs = append(errs, fmt.Sprintf("comment %q: %d in servicenow, %d in flashduty (want 1 and 1)", text, inSN[k], inFD[k]))
+			errs = append(errs, fmt.Sprintf("comment %q (on %s): %d in servicenow, %d in flashduty (want 1 and 1)", text, where, inSN[k], inFD[k]))
 		}
 	}
 	slices.Sort(errs)

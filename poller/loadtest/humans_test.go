@@ -23,7 +23,7 @@ type humans struct {
 	snIDs     []string
 	fdPartner map[string]string // flashduty id → servicenow sys_id
 	snPartner map[string]string // sys_id → flashduty id
-	comments  map[string]string // text → side it was written on
+	comments  map[string]string // text → side and incident it was written on
 	lastEdit  map[string]edit   // "side/id/field" → last human write
 	edits     map[string]int    // kind → count
 	seq       int
@@ -146,7 +146,7 @@ func (h *humans) actFD(id string) {
 		v := fmt.Sprintf("soak-comment-%d from flashduty", n)
 		err := h.fd.Comment(member, id, v)
 		if h.note("flashduty comment", err); err == nil {
-			h.comments[v] = "fd"
+			h.comments[v] = "fd " + id
 		}
 	case 6:
 		h.note("flashduty ack", h.fd.Ack(member, id))
@@ -196,7 +196,7 @@ func (h *humans) actSN(id string) {
 	case 4, 5:
 		v := fmt.Sprintf("soak-comment-%d from servicenow", n)
 		if err := h.sn.AddComment(user, id, v); err == nil {
-			h.comments[v] = "sn"
+			h.comments[v] = "sn " + id
 			h.note("servicenow comment", nil)
 		} else {
 			h.note("servicenow comment", err)

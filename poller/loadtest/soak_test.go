@@ -73,6 +73,9 @@ func TestSoak(t *testing.T) {
 	dir := t.TempDir()
 	if d := os.Getenv("SOAK_LOGDIR"); d != "" {
 		dir = d // keep the daemons' logs for a post-mortem
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("SOAK_LOGDIR=%q: %v", d, err)
+		}
 	}
 	knob := func(name string) bool { return os.Getenv(name) != "0" }
 	settleMax := 4 * time.Minute
@@ -84,7 +87,7 @@ func TestSoak(t *testing.T) {
 	bin := buildDaemon(t, os.Getenv("SOAK_RACE") == "1")
 	extra := []string{
 		"SNOWDUTY_SCHEDULE_SERVICENOW=@every 2s", "SNOWDUTY_SCHEDULE_FLASHDUTY=@every 2s", "SNOWDUTY_SCHEDULE_RETRY=@every 2s",
-		"SNOWDUTY_SCHEDULE_RESYNC=@every 30s", "SNOWDUTY_SERVICENOW_LAG=1s", "SNOWDUTY_LEASE_TTL=3s", "SNOWDUTY_LEASE_RENEW=1s",
+		"SNOWDUTY_SCHEDULE_RESYNC=@every 2m", "SNOWDUTY_SERVICENOW_LAG=1s", "SNOWDUTY_LEASE_TTL=3s", "SNOWDUTY_LEASE_RENEW=1s",
 		"SNOWDUTY_SERVICENOW_TIMEOUT=2s", "SNOWDUTY_FLASHDUTY_TIMEOUT=2s", "SNOWDUTY_RETRY_MAX_DELAY=10s", "SNOWDUTY_RETRY_MAX_ATTEMPTS=20",
 		"SNOWDUTY_LOG_LEVEL=debug", "SNOWDUTY_FIELD_MAP=" + fieldMap, "SNOWDUTY_SERVICENOW_FIELD_MAP=" + snFieldMap,
 	}

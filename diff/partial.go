@@ -1,0 +1,59 @@
+package diff
+
+import (
+	"slices"
+	"strings"
+)
+
+// Pushed reports the side each field's value was planned to be written to
+// (title, description, severity, status and custom field keys), for
+// PartialBase.
+func (p Plan) Pushed() map[string]Side {
+	out := make(map[string]Side, len(p.pushes))
+	for k, s := range p.pushes {
+		out[k] = s
+	}
+	return out
+}
+
+// PartialBase is the base to store when applying the plan stopped at a
+// failure: fields whose write landed (landed(key, side) is true) take the
+// new base, fields whose write did not land keep the old one (or have none,
+// when old is nil), so the next pass pushes them again instead of seeing
+// both sides changed and resolving a conflict. The update marks and the
+// comment marks stay the old ones: the next pass reads both sides' comments
+// again and finds the ones already mirrored by their attributed copy.
+// It returns nil when the plan has no new base.
+func (p Plan) PartialBase(old *Snapshot, landed func(key string, to Side) bool) *Snapshot {
+	if p.NewBase == nil {
+		return nil
+	}
+	nb := *p.NewBase
+	nb.Fields = slices.Clone(nb.Fields)
+	for _, key := range sortedKeys(p.pushes) {
+		to := p.pushes[key]
+		if landed(key, to) {
+			continue
+		}
+		nb.Fields = slices.DeleteFunc(nb.Fields, func(f FieldBase) bool { return f.Key == key })
+		if b, ok := old.field(key); ok {
+			i, _ := slices.BinarySearchFunc(nb.Fields, key, func(f FieldBase, k string) int { return strings.Compare(f.Key, k) })
+			nb.Fields = slices.Insert(nb.Fields, i, b)
+		}
+		if to == ServiceNow && old != nil {
+			switch key {
+			case KeySeverity:
+				nb.Urgency = old.Urgency
+			case KeyStatus:
+				nb.SnowState = old.SnowState
+			}
+		}
+	}
+	if old == nil {
+		old = &Snapshot{}
+	}
+	nb.SnowModCount, nb.SnowUpdatedOn, nb.FDUpdatedAt = old.SnowModCount, old.SnowUpdatedOn, old.FDUpdatedAt
+	nb.Comments = slices.Clone(old.Comments)
+	nb.SnowCommentHighWater, nb.FDCommentHighWater = old.SnowCommentHighWater, old.FDCommentHighWater
+	return &nb
+}

@@ -1,0 +1,95 @@
+package diff
+
+import (
+	"fmt"
+	"time"
+)
+
+// FDChange is one Flashduty timeline entry that set a synced field: the
+// incident's creation (i_new) or an edit (i_r_title, i_r_desc,
+// i_r_severity). A pair with no base (an adopted link, or state lost with
+// Redis) uses them to tell which side changed a differing field last, where
+// the incidents' update times alone would let an edit of another field on
+// the other side overwrite it.
+type FDChange struct {
+	// Key is the field: KeyTitle, KeyDescription or KeySeverity.
+	Key string `json:"key"`
+	// Created marks the incident's creation (the field's first value).
+	Created bool `json:"created,omitempty"`
+	// From and To are the values before and after, when the entry carries
+	// them (i_r_description carries none; i_new carries only To).
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	HasFrom bool   `json:"has_from,omitempty"`
+	HasTo   bool   `json:"has_to,omitempty"`
+	// CreatorID is the acting member (0: the system).
+	CreatorID int64     `json:"creator_id"`
+	At        time.Time `json:"at"`
+}
+
+// adoptedWinner decides a field that differs on a pair with no base from
+// Flashduty's timeline (FDView.History, oldest first), when it can:
+//
+//   - the field's last Flashduty change is snowduty's own write, or its value
+//     is still the one the incident was created with: Flashduty holds an
+//     earlier copy, so ServiceNow changed it since and wins;
+//   - a person changed it on Flashduty after ServiceNow's last update, or
+//     ServiceNow holds a value Flashduty had before that change: ServiceNow
+//     is stale and Flashduty wins.
+//
+// Otherwise (both sides may have changed it) ok is false and the conflict
+// policy decides. s is ServiceNow's canonical value.
+func (c *computer) adoptedWinner(key, s string) (winner Side, reason string, ok bool) {
+	if !c.fd.HistoryRead || (key != KeyTitle && key != KeyDescription && key != KeySeverity) {
+		return "", "", false
+	}
+	last := -1
+	for i, h := range c.fd.History {
+		if h.Key == key {
+			last = i
+		}
+	}
+	if last < 0 {
+		return "", "", false // the timeline does not reach back to the creation
+	}
+	h := c.fd.History[last]
+	at := h.At.UnixMilli()
+	switch {
+	case c.ownFD(h.CreatorID):
+		return ServiceNow, fmt.Sprintf("no base (adopted link); flashduty's value was written by snowduty at %d ms, servicenow changed it since", at), true
+	case h.Created:
+		return ServiceNow, "no base (adopted link); flashduty still holds the value it was created with, servicenow changed it", true
+	case unixOrZero(c.snow.SysUpdatedOn) < h.At.Unix():
+		return Flashduty, fmt.Sprintf("no base (adopted link); flashduty changed it at %d ms, after servicenow's last update", at), true
+	case c.heldBefore(key, s, last):
+		return Flashduty, "no base (adopted link); servicenow holds a value flashduty had before its last change", true
+	}
+	return "", "", false
+}
+
+// heldBefore reports whether Flashduty's field key showed the canonical
+// value s before its change History[last].
+func (c *computer) heldBefore(key, s string, last int) bool {
+	for i, h := range c.fd.History[:last+1] {
+		if h.Key != key {
+			continue
+		}
+		if h.HasFrom && c.sameAs(key, s, h.From) {
+			return true
+		}
+		if i < last && h.HasTo && c.sameAs(key, s, h.To) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAs reports whether ServiceNow's canonical value s matches a raw
+// Flashduty value v, as written to ServiceNow (titles may be truncated).
+func (c *computer) sameAs(key, s, v string) bool {
+	v = norm(v)
+	if key == KeyTitle {
+		return s == v || s == truncate(v, c.p.Mapping.ServiceNowTitleMax)
+	}
+	return s == v
+}

@@ -1,0 +1,62 @@
+package poller
+
+import (
+	"encoding/json"
+
+	"github.com/snowduty/snowduty/clients/flashduty"
+	"github.com/snowduty/snowduty/diff"
+)
+
+// historyTypes are the timeline entries read, besides comments, for a pair
+// with no base: the creation and the edits of title, description and
+// severity, so the merge can tell which side changed a differing field last.
+var historyTypes = []string{flashduty.FeedNew, flashduty.FeedTitle, flashduty.FeedDesc, flashduty.FeedSeverity}
+
+// fdHistory extracts diff's field history from feed items (oldest first).
+// ok is false unless the items reach back to the creation (i_new): a
+// partial timeline cannot prove a field unchanged.
+func fdHistory(feed []flashduty.FeedItem) (out []diff.FDChange, ok bool) {
+	for _, it := range feed {
+		base := diff.FDChange{CreatorID: it.CreatorID, At: it.CreatedAt}
+		switch it.Type {
+		case flashduty.FeedNew:
+			var d struct {
+				Title    *string `json:"title"`
+				Severity *string `json:"severity"`
+			}
+			_ = json.Unmarshal(it.Detail, &d) // a malformed detail only loses the values
+			ok = true
+			for key, v := range map[string]*string{diff.KeyTitle: d.Title, diff.KeySeverity: d.Severity, diff.KeyDescription: nil} {
+				c := base
+				c.Key, c.Created = key, true
+				if v != nil {
+					c.To, c.HasTo = *v, true
+				}
+				out = append(out, c)
+			}
+		case flashduty.FeedTitle, flashduty.FeedSeverity:
+			var d struct {
+				From *string `json:"from"`
+				To   *string `json:"to"`
+			}
+			_ = json.Unmarshal(it.Detail, &d)
+			c := base
+			c.Key = diff.KeyTitle
+			if it.Type == flashduty.FeedSeverity {
+				c.Key = diff.KeySeverity
+			}
+			if d.From != nil {
+				c.From, c.HasFrom = *d.From, true
+			}
+			if d.To != nil {
+				c.To, c.HasTo = *d.To, true
+			}
+			out = append(out, c)
+		case flashduty.FeedDesc:
+			c := base
+			c.Key = diff.KeyDescription
+			out = append(out, c)
+		}
+	}
+	return out, ok
+}

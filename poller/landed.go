@@ -1,0 +1,47 @@
+package poller
+
+import (
+	"strings"
+
+	"github.com/snowduty/snowduty/diff"
+)
+
+// landed records which of a plan's write groups succeeded while applying
+// it, so that a pair whose writes stopped at a failure stores a partial
+// base: the fields already written are not mistaken for conflicting edits
+// on the next pass.
+type landed struct {
+	snowFields bool            // the ServiceNow PATCH carrying the fields
+	fdReset    bool            // /incident/reset (title, description, severity)
+	fdActions  bool            // every state call (status)
+	fdFields   map[string]bool // /incident/field/reset per field name
+}
+
+// has reports whether key's write to side to landed.
+func (l *landed) has(key string, to diff.Side) bool {
+	if to == diff.ServiceNow {
+		return l.snowFields
+	}
+	switch key {
+	case diff.KeyTitle, diff.KeyDescription, diff.KeySeverity:
+		return l.fdReset
+	case diff.KeyStatus:
+		return l.fdActions
+	}
+	name, ok := strings.CutPrefix(key, "fd:")
+	return ok && l.fdFields[name]
+}
+
+// any reports whether any write group landed.
+func (l *landed) any() bool {
+	return l.snowFields || l.fdReset || l.fdActions || len(l.fdFields) > 0
+}
+
+// partialBase is the base to store for a pair whose writes failed part-way,
+// or nil when nothing landed (the old base stays).
+func (c *pair) partialBase() *diff.Snapshot {
+	if c.landed == nil || !c.landed.any() {
+		return nil
+	}
+	return c.plan.PartialBase(c.base, c.landed.has)
+}

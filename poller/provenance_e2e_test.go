@@ -1,0 +1,52 @@
+package poller_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/state/redistest"
+)
+
+// TestFlushKeepsEachSidesNewerEdit: Redis is flushed, so every base is
+// lost. Meanwhile a person edits the title in Flashduty (after snowduty had
+// mirrored ServiceNow's title there), and ServiceNow is edited later on
+// another field; on a second pair ServiceNow's title is edited and
+// Flashduty is edited later on another field. Flashduty's timeline tells
+// which side changed each title, so neither edit is lost to the other
+// incident's newer update time.
+func TestFlushKeepsEachSidesNewerEdit(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		id1, sys1 := e.linkedPair("first pair")
+		id2, sys2 := e.linkedPair("second pair")
+		e.editSN(sys1, map[string]string{"short_description": "first pair, titled in servicenow"})
+		time.Sleep(5 * time.Second)
+		e.settle(4)
+
+		redis.Flush()
+		e.must(e.fd.EditIncident(fdsim.AliceID, id1, fdsim.Edit{Title: ptr("first pair, retitled in flashduty")}))
+		e.editSN(sys2, map[string]string{"short_description": "second pair, retitled in servicenow"})
+		time.Sleep(2 * time.Second)
+		e.editSN(sys1, map[string]string{"description": "servicenow edited later"})
+		e.must(e.fd.EditIncident(fdsim.BobID, id2, fdsim.Edit{Description: ptr("flashduty edited later")}))
+		time.Sleep(5 * time.Second)
+		e.settle(6)
+		e.steady(2)
+
+		for _, c := range []struct{ id, sysID, want, desc string }{
+			{id1, sys1, "first pair, retitled in flashduty", "servicenow edited later"},
+			{id2, sys2, "second pair, retitled in servicenow", "flashduty edited later"},
+		} {
+			sn, fd := e.snowOf(c.sysID), e.fdOf(c.id)
+			if sn["short_description"] != c.want || fd.Title != c.want {
+				t.Errorf("titles: servicenow %q, flashduty %q; want %q on both", sn["short_description"], fd.Title, c.want)
+			}
+			if sn["description"] != c.desc {
+				t.Errorf("servicenow description %q, want %q", sn["description"], c.desc)
+			}
+		}
+	})
+}
