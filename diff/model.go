@@ -181,8 +181,8 @@ type FDView struct {
 	// Resolution is the incident's resolution text, when known.
 	Resolution string      `json:"resolution,omitempty"`
 	Comments   []FDComment `json:"comments,omitempty"`
-	// History lists the timeline entries that set title, description or
-	// severity, oldest first; HistoryRead says the whole timeline was read
+	// History lists the timeline entries that set title, description,
+	// severity or status, oldest first; HistoryRead says the whole timeline was read
 	// (the poller reads it for pairs with no base).
 	History     []FDChange `json:"history,omitempty"`
 	HistoryRead bool       `json:"history_read,omitempty"`

@@ -6,13 +6,14 @@ import (
 )
 
 // FDChange is one Flashduty timeline entry that set a synced field: the
-// incident's creation (i_new) or an edit (i_r_title, i_r_desc,
-// i_r_severity). A pair with no base (an adopted link, or state lost with
+// incident's creation (i_new), an edit (i_r_title, i_r_desc, i_r_severity)
+// or a state change (i_ack, i_unack, i_rslv, i_reopen, i_snooze, i_wake). A pair with no base (an adopted link, or state lost with
 // Redis) uses them to tell which side changed a differing field last, where
 // the incidents' update times alone would let an edit of another field on
 // the other side overwrite it.
 type FDChange struct {
-	// Key is the field: KeyTitle, KeyDescription or KeySeverity.
+	// Key is the field: KeyTitle, KeyDescription, KeySeverity or KeyStatus
+	// (To is then the canonical status, when the entry determines it).
 	Key string `json:"key"`
 	// Created marks the incident's creation (the field's first value).
 	Created bool `json:"created,omitempty"`
@@ -40,7 +41,7 @@ type FDChange struct {
 // Otherwise (both sides may have changed it) ok is false and the conflict
 // policy decides. s is ServiceNow's canonical value.
 func (c *computer) adoptedWinner(key, s string) (winner Side, reason string, ok bool) {
-	if !c.fd.HistoryRead || (key != KeyTitle && key != KeyDescription && key != KeySeverity) {
+	if !c.fd.HistoryRead || (key != KeyTitle && key != KeyDescription && key != KeySeverity && key != KeyStatus) {
 		return "", "", false
 	}
 	last := -1

@@ -108,3 +108,30 @@ func TestAdoptedWinnerRespectsExplicitPolicy(t *testing.T) {
 		t.Errorf("policy newest with the timeline: %s", js(p.Conflicts))
 	}
 }
+
+// TestAdoptedWinnerStatus: state changes are in the timeline too.
+func TestAdoptedWinnerStatus(t *testing.T) {
+	created := FDChange{Key: KeyStatus, Created: true, To: "Triggered", HasTo: true, At: t0.Add(-time.Hour)}
+	for _, tt := range []struct {
+		name    string
+		ack     FDChange
+		snState string
+		want    Side
+	}{
+		// ServiceNow was updated later (another field) but still shows New,
+		// the status Flashduty had before the ack.
+		{"a person acked in flashduty; servicenow still new", FDChange{Key: KeyStatus, To: "Processing", HasTo: true, CreatorID: 1001, At: t0.Add(-time.Minute)}, "1", Flashduty},
+		{"snowduty acked: servicenow moved on since", FDChange{Key: KeyStatus, To: "Processing", HasTo: true, CreatorID: testMember, At: t0.Add(-time.Minute)}, "6", ServiceNow},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			snow := &SnowView{SysID: "a", ShortDescription: "Disk full", State: tt.snState, CloseCode: "Solved (Permanently)", CloseNotes: "done",
+				Urgency: "2", Impact: "2", SysUpdatedOn: t0, Columns: map[string]string{}}
+			fd := &FDView{IncidentID: "b", Title: "Disk full", Severity: SeverityWarning, Progress: "Processing", UpdatedAt: tt.ack.At.Unix(),
+				History: []FDChange{created, tt.ack}, HistoryRead: true}
+			p := Compute(nil, snow, fd, testPolicy(TwoWay, ConflictNewest))
+			if !hasConflict(p, KeyStatus, tt.want) {
+				t.Fatalf("status conflict: %s, want %s to win", js(p.Conflicts), tt.want)
+			}
+		})
+	}
+}

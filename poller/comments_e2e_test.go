@@ -137,3 +137,33 @@ func TestCommentsAfterFailuresPostedOnce(t *testing.T) {
 		}
 	})
 }
+
+// A comment to be mirrored right after a create: the create lands, the
+// comment's PATCH (or post) fails. The base stored with the create must not
+// count the comment as handled, or it would never be mirrored.
+func TestCommentAfterCreateFailurePostedOnce(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		id := e.newFD(fdsim.IncidentSpec{Title: "Commented before its partner exists", Severity: "Warning"})
+		e.must(e.fd.Comment(fdsim.BobID, id, "first words"))
+		sysID := e.newSN(map[string]string{"short_description": "Commented in servicenow first", "urgency": "2", "impact": "2"})
+		e.must(e.sn.AddComment(snowsim.Alice, sysID, "servicenow first words"))
+		time.Sleep(3 * time.Second)
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultLoginPage, Method: "PATCH", Times: 1}))
+		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/comment", Status: 500, Count: 20})
+		if err := e.passErr(); err == nil {
+			t.Fatal("the pass succeeded although the comments failed")
+		}
+		e.sn.ClearFaults()
+		e.fd.ClearFaults()
+		e.converge(10)
+		e.steady(2)
+		if n := countJournal(e.sn.Journal(e.linkOf(id).SysID), "first words"); n != 1 {
+			t.Fatalf("flashduty comment in servicenow %d times, want 1", n)
+		}
+		if n := e.fdComments(e.linkOfSN(sysID).IncidentID, "servicenow first words"); n != 1 {
+			t.Fatalf("servicenow comment in flashduty %d times, want 1", n)
+		}
+	})
+}

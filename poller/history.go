@@ -8,9 +8,18 @@ import (
 )
 
 // historyTypes are the timeline entries read, besides comments, for a pair
-// with no base: the creation and the edits of title, description and
-// severity, so the merge can tell which side changed a differing field last.
-var historyTypes = []string{flashduty.FeedNew, flashduty.FeedTitle, flashduty.FeedDesc, flashduty.FeedSeverity}
+// with no base: the creation, the edits of title, description and severity,
+// and the state changes, so the merge can tell which side changed a
+// differing field last.
+var historyTypes = []string{flashduty.FeedNew, flashduty.FeedTitle, flashduty.FeedDesc, flashduty.FeedSeverity,
+	flashduty.FeedAck, flashduty.FeedUnack, flashduty.FeedResolve, flashduty.FeedReopen, flashduty.FeedSnooze, flashduty.FeedWake}
+
+// statusAfter is the status a state entry leaves the incident in ("" when
+// it depends: a wake returns to Triggered or Processing).
+var statusAfter = map[string]diff.Status{
+	flashduty.FeedAck: diff.StatusProcessing, flashduty.FeedUnack: diff.StatusTriggered, flashduty.FeedResolve: diff.StatusClosed,
+	flashduty.FeedReopen: diff.StatusTriggered, flashduty.FeedSnooze: diff.StatusSnoozed, flashduty.FeedWake: "",
+}
 
 // fdHistory extracts diff's field history from feed items (oldest first).
 // ok is false unless the items reach back to the creation (i_new): a
@@ -26,7 +35,8 @@ func fdHistory(feed []flashduty.FeedItem) (out []diff.FDChange, ok bool) {
 			}
 			_ = json.Unmarshal(it.Detail, &d) // a malformed detail only loses the values
 			ok = true
-			for key, v := range map[string]*string{diff.KeyTitle: d.Title, diff.KeySeverity: d.Severity, diff.KeyDescription: nil} {
+			triggered := string(diff.StatusTriggered)
+			for key, v := range map[string]*string{diff.KeyTitle: d.Title, diff.KeySeverity: d.Severity, diff.KeyDescription: nil, diff.KeyStatus: &triggered} {
 				c := base
 				c.Key, c.Created = key, true
 				if v != nil {
@@ -56,6 +66,13 @@ func fdHistory(feed []flashduty.FeedItem) (out []diff.FDChange, ok bool) {
 			c := base
 			c.Key = diff.KeyDescription
 			out = append(out, c)
+		default:
+			if st, ok := statusAfter[it.Type]; ok {
+				c := base
+				c.Key = diff.KeyStatus
+				c.To, c.HasTo = string(st), st != ""
+				out = append(out, c)
+			}
 		}
 	}
 	return out, ok

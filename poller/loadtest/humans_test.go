@@ -111,9 +111,9 @@ func (h *humans) adopt(fdIDs []string, snRecs []map[string]string) {
 // remember notes a human write; before is the field's value on this side
 // just before it, and partner names the other side's incident when known.
 func (h *humans) remember(side, id, field, value, before string) {
-	other, partner := "sn", h.snPartner[id]
+	other, partner := "sn", h.fdPartner[id] // a Flashduty incident's partner is a sys_id
 	if side == "sn" {
-		other, partner = "fd", h.fdPartner[id]
+		other, partner = "fd", h.snPartner[id]
 	}
 	o, ok := h.lastEdit[other+"/"+partner+"/"+field]
 	h.lastEdit[side+"/"+id+"/"+field] = edit{value: value, at: time.Now(), concurrent: ok && partner != "" && before != o.value}

@@ -4,6 +4,7 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -213,6 +214,9 @@ func TestSoak(t *testing.T) {
 	figure(t, "soak convergence: %v after quiescence (converged=%v)", settle.Round(time.Second), converged)
 	if !converged {
 		t.Errorf("no convergence within %s of quiescence: %s", settleMax, v)
+		if os.Getenv("SOAK_LOGDIR") != "" {
+			dumpWorld(t, w, dir) // both systems as they ended, for a post-mortem
+		}
 	}
 
 	// No secret may reach the logs of the whole run.
@@ -233,6 +237,21 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	figure(t, "soak logs: %d bytes from both replicas at debug level; no secret found", len(logs))
+}
+
+// dumpWorld writes both simulators' state (incidents, feeds, journal) as
+// JSON files into dir.
+func dumpWorld(t *testing.T, w *world, dir string) {
+	for name, v := range map[string]any{"servicenow.json": w.sn.Dump(), "flashduty.json": w.fd.Dump()} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o600)
+		}
+		if err != nil {
+			t.Logf("dump %s: %v", name, err)
+		}
+	}
+	t.Logf("both systems dumped into %s", dir)
 }
 
 func fmtCounts(m map[string]int) string {
