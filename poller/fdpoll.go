@@ -93,7 +93,10 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 
 // detectFlashduty walks the active set 100 pairs at a time: one
 // list-by-ids per batch; pairs whose Flashduty values moved away from the
-// base, and the feed budget's round-robin share, are reconciled.
+// base are reconciled. Of the feed budget's round-robin share, the pairs
+// whose values did not move have their feeds read first and are
+// reconciled only when a comment there still needs mirroring (see
+// feedPending): an idle pass reads nothing from ServiceNow for them.
 func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	feedDue := map[string]bool{}
 	// A dry run must not move the shared round-robin pointer: it spends the
@@ -114,22 +117,28 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	active := 0
 	err := p.walkActive(ctx, func(batch []*pair) error {
 		active += len(batch)
-		var work []*pair
+		var work, check []*pair
 		pol := p.policy(p.now())
 		for _, c := range batch {
 			c.feedDue = feedDue[c.id]
 			if dryBudget > 0 {
 				c.feedDue, dryBudget = true, dryBudget-1
 			}
-			if c.fd == nil || c.feedDue || c.base == nil {
+			if c.fd == nil || c.base == nil || c.readAll {
 				work = append(work, c)
 				continue
 			}
 			if _, fdChanged := diff.Changed(c.base, nil, fdView(c.fd, nil, nil), pol); fdChanged {
 				work = append(work, c)
+			} else if c.feedDue {
+				check = append(check, c)
 			}
 		}
-		fs, err := p.reconcile(ctx, work)
+		due, err := p.feedPending(ctx, check, pol)
+		if err != nil {
+			return err
+		}
+		fs, err := p.reconcile(ctx, append(work, due...))
 		failures = append(failures, fs...)
 		return err
 	}, true)

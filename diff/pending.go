@@ -1,0 +1,31 @@
+package diff
+
+import "fmt"
+
+// PendingFD reports whether Compute, given s as the base, would still act
+// on one of comments towards ServiceNow: a Flashduty comment with text,
+// not written by snowduty (p.Origin) and not handled by s. It mirrors the
+// checks Compute makes, with the same comment ids, so a poller can read a
+// feed first and reconcile the pair only when this says so. When
+// p.Direction does not write to ServiceNow nothing is pending: Compute
+// would only note a skip. A nil s has handled nothing.
+func (s *Snapshot) PendingFD(comments []FDComment, p Policy) bool {
+	if !p.Direction.allows(ServiceNow) {
+		return false
+	}
+	c := computer{p: p}
+	for _, fc := range comments {
+		body := norm(fc.Text)
+		if body == "" || c.ownFD(fc.CreatorID) {
+			continue
+		}
+		id := fc.ID
+		if id == "" {
+			id = fmt.Sprintf("%d/%d/%s", fc.CreatedAt.UnixMilli(), fc.CreatorID, body)
+		}
+		if !s.handled(Flashduty, fingerprint("fd:"+id), fc.CreatedAt.UnixMilli()) {
+			return true
+		}
+	}
+	return false
+}
