@@ -20,9 +20,11 @@ demo: ## Run the demo: both simulators, an embedded Redis and the daemon play a 
 	$(GO) run ./cmd/snowduty demo $(DEMO_ARGS)
 
 .PHONY: test
-test: lint tidy-check chart-lint image-check ## Run every check and test (needs redis-server on PATH).
+test: lint tidy-check chart-lint image-check ## Run every check and test, short fuzz runs and the 1-minute soak (needs redis-server on PATH).
 	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
 	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=2s
+	$(MAKE) soak-smoke
 
 .PHONY: lint
 lint: ## Check formatting and vet (changes nothing).
@@ -92,6 +94,7 @@ chart-template: $(HELM) ## Render the chart with ci/minimal-values.yaml (VALUES=
 
 BENCH_DIR ?= $(CURDIR)/.cache/bench
 SOAK_DURATION ?= 10m
+SOAK_FLUSH ?= 1
 FUZZTIME ?= 10s
 
 .PHONY: bench
@@ -106,11 +109,11 @@ bench: ## Measure speed, cost and scale against the simulators and a real redis-
 .PHONY: soak
 soak: ## Chaos soak: faults, SIGKILLs, Redis restart and flush, two replicas; then check convergence (SOAK_DURATION=10m).
 	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
-	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -count=1 -v -timeout 60m -run TestSoak ./poller/loadtest/ | grep -vE '^=== '
+	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) SOAK_FLUSH=$(SOAK_FLUSH) $(GO) test -tags soak -count=1 -v -timeout 60m -run TestSoak ./poller/loadtest/ | grep -vE '^=== '
 
 .PHONY: soak-smoke
-soak-smoke: ## The 1-minute soak CI runs.
-	$(MAKE) soak SOAK_DURATION=1m
+soak-smoke: ## The 1-minute soak `make test` runs: every fault, kill and restart but the Redis flush.
+	$(MAKE) soak SOAK_DURATION=1m SOAK_FLUSH=0
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz test for FUZZTIME each (default 10s).

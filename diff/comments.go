@@ -70,15 +70,11 @@ func (c *computer) comments() []CommentMark {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 		})
 		for _, fc := range items {
-			body := norm(fc.Text)
-			if body == "" || c.ownFD(fc.CreatorID) {
+			mark, ok := c.fdMark(fc)
+			if !ok {
 				continue
 			}
-			id := fc.ID
-			if id == "" {
-				id = fmt.Sprintf("%d/%d/%s", fc.CreatedAt.UnixMilli(), fc.CreatorID, body)
-			}
-			mark := CommentMark{Side: Flashduty, ID: fingerprint("fd:" + id), At: fc.CreatedAt.UnixMilli()}
+			body := norm(fc.Text)
 			if seen[mark] || c.base.handled(Flashduty, mark.ID, mark.At) {
 				continue
 			}
@@ -113,6 +109,20 @@ func (c *computer) comments() []CommentMark {
 		c.skip(ServiceNow, KeyComments, fmt.Sprintf("direction %s does not write to servicenow: %d flashduty comments not mirrored", c.p.Direction, blockedToSnow))
 	}
 	return marks
+}
+
+// fdMark is the mark of a Flashduty comment to mirror; ok is false for an
+// empty comment or one snowduty wrote.
+func (c *computer) fdMark(fc FDComment) (mark CommentMark, ok bool) {
+	body := norm(fc.Text)
+	if body == "" || c.ownFD(fc.CreatorID) {
+		return CommentMark{}, false
+	}
+	id := fc.ID
+	if id == "" {
+		id = fmt.Sprintf("%d/%d/%s", fc.CreatedAt.UnixMilli(), fc.CreatorID, body)
+	}
+	return CommentMark{Side: Flashduty, ID: fingerprint("fd:" + id), At: fc.CreatedAt.UnixMilli()}, true
 }
 
 // ownFD reports whether a Flashduty actor is snowduty itself.

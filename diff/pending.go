@@ -1,7 +1,5 @@
 package diff
 
-import "fmt"
-
 // PendingFD reports whether Compute, given s as the base, would still act
 // on one of comments towards ServiceNow: a Flashduty comment with text,
 // not written by snowduty (p.Origin) and not handled by s. It mirrors the
@@ -15,15 +13,7 @@ func (s *Snapshot) PendingFD(comments []FDComment, p Policy) bool {
 	}
 	c := computer{p: p}
 	for _, fc := range comments {
-		body := norm(fc.Text)
-		if body == "" || c.ownFD(fc.CreatorID) {
-			continue
-		}
-		id := fc.ID
-		if id == "" {
-			id = fmt.Sprintf("%d/%d/%s", fc.CreatedAt.UnixMilli(), fc.CreatorID, body)
-		}
-		if !s.handled(Flashduty, fingerprint("fd:"+id), fc.CreatedAt.UnixMilli()) {
+		if mark, ok := c.fdMark(fc); ok && !s.handled(Flashduty, mark.ID, mark.At) {
 			return true
 		}
 	}
