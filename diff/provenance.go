@@ -36,10 +36,14 @@ type FDChange struct {
 //     earlier copy, so ServiceNow changed it since and wins;
 //   - a person changed it on Flashduty after ServiceNow's last update, or
 //     ServiceNow holds a value Flashduty had before that change: ServiceNow
-//     is stale and Flashduty wins.
+//     is stale and Flashduty wins;
+//   - ServiceNow, updated after that change, holds a value Flashduty never
+//     had: a person wrote it in ServiceNow, later or concurrently, and
+//     ServiceNow wins.
 //
-// Otherwise (both sides may have changed it) ok is false and the conflict
-// policy decides. s is ServiceNow's canonical value.
+// Otherwise (a description, whose timeline entries carry no value, changed
+// on Flashduty before ServiceNow's last update) ok is false and the
+// conflict policy decides. s is ServiceNow's canonical value.
 func (c *computer) adoptedWinner(key, s string) (winner Side, reason string, ok bool) {
 	if !c.fd.HistoryRead || (key != KeyTitle && key != KeyDescription && key != KeySeverity && key != KeyStatus) {
 		return "", "", false
@@ -64,13 +68,49 @@ func (c *computer) adoptedWinner(key, s string) (winner Side, reason string, ok 
 		return Flashduty, fmt.Sprintf("no base (adopted link); flashduty changed it at %d ms, after servicenow's last update", at), true
 	case c.heldBefore(key, s, last):
 		return Flashduty, "no base (adopted link); servicenow holds a value flashduty had before its last change", true
+	case c.neverHeld(key, s):
+		// ServiceNow was updated after Flashduty's change and holds a value
+		// Flashduty never showed: a person wrote it in ServiceNow, after
+		// Flashduty's change or without seeing it (a true conflict).
+		return ServiceNow, fmt.Sprintf("no base (adopted link); servicenow holds a value flashduty never had, and was updated after flashduty changed it at %d ms", at), true
 	}
 	return "", "", false
 }
 
+// neverHeld reports whether the timeline proves Flashduty's field key never
+// showed the canonical value s: every entry of the field carries its values
+// and none matches.
+func (c *computer) neverHeld(key, s string) bool {
+	for _, h := range c.fd.History {
+		if h.Key != key {
+			continue
+		}
+		if !h.HasTo || (h.HasFrom && c.sameAs(key, s, h.From)) || c.sameAs(key, s, h.To) {
+			return false
+		}
+	}
+	return true
+}
+
 // heldBefore reports whether Flashduty's field key showed the canonical
-// value s before its change History[last].
+// value s before its change History[last]. A title is matched against
+// every earlier value (titles are all but unique); a severity or status,
+// with a handful of values that recur, only against the value just before
+// that change, so a person choosing a value that happened to be used once
+// is not taken for a stale copy.
 func (c *computer) heldBefore(key, s string, last int) bool {
+	if key != KeyTitle {
+		h := c.fd.History[last]
+		if h.HasFrom {
+			return c.sameAs(key, s, h.From)
+		}
+		for i := last - 1; i >= 0; i-- {
+			if p := c.fd.History[i]; p.Key == key {
+				return p.HasTo && c.sameAs(key, s, p.To)
+			}
+		}
+		return false
+	}
 	for i, h := range c.fd.History[:last+1] {
 		if h.Key != key {
 			continue

@@ -56,10 +56,10 @@ func TestAdoptedWinnerUsesFlashdutyTimeline(t *testing.T) {
 			read:    true, wantWinner: ServiceNow, wantReason: "written by snowduty",
 		},
 		{
-			name:      "both may have changed it: the newest incident wins",
+			name:      "servicenow holds a title flashduty never had and was updated later: servicenow wins",
 			snowTitle: "Edited in servicenow", snowAt: 30 * time.Second, fdTitle: "Edited in flashduty", fdAt: 10 * time.Second,
 			history: append(created(0), FDChange{Key: KeyTitle, From: "Disk full", HasFrom: true, To: "Edited in flashduty", HasTo: true, CreatorID: human, At: at(10 * time.Second)}),
-			read:    true, wantWinner: ServiceNow, wantReason: "policy newest",
+			read:    true, wantWinner: ServiceNow, wantReason: "flashduty never had",
 		},
 		{
 			name:      "without the timeline the newest incident wins",
@@ -88,6 +88,23 @@ func TestAdoptedWinnerUsesFlashdutyTimeline(t *testing.T) {
 				t.Errorf("flashduty reset title = %q, want %q", resetTitle(p), tt.snowTitle)
 			}
 		})
+	}
+}
+
+// TestAdoptedWinnerDescriptionFallsBackToNewest: a description's timeline
+// entries carry no value, so when Flashduty changed it before ServiceNow's
+// last update either side may hold the newer text: the policy decides.
+func TestAdoptedWinnerDescriptionFallsBackToNewest(t *testing.T) {
+	snow := &SnowView{SysID: "a", ShortDescription: "Disk full", Description: "Original text.", State: "1", Urgency: "2", Impact: "2",
+		SysUpdatedOn: t0.Add(30 * time.Second), Columns: map[string]string{}}
+	fd := &FDView{IncidentID: "b", Title: "Disk full", Description: "Edited in flashduty.", Severity: SeverityWarning, Progress: "Triggered",
+		UpdatedAt: t0.Add(40 * time.Second).Unix(), HistoryRead: true, History: []FDChange{
+			{Key: KeyDescription, Created: true, At: t0.Add(-time.Hour)},
+			{Key: KeyDescription, CreatorID: 1001, At: t0.Add(10 * time.Second)},
+		}}
+	p := Compute(nil, snow, fd, testPolicy(TwoWay, ConflictNewest))
+	if !hasConflict(p, KeyDescription, Flashduty) || !strings.Contains(p.Conflicts[0].Reason, "policy newest") {
+		t.Fatalf("description conflict: %s, want the newest incident (flashduty) by policy", js(p.Conflicts))
 	}
 }
 
@@ -133,5 +150,30 @@ func TestAdoptedWinnerStatus(t *testing.T) {
 				t.Fatalf("status conflict: %s, want %s to win", js(p.Conflicts), tt.want)
 			}
 		})
+	}
+}
+
+// TestAdoptedWinnerSeverityOnlyMatchesThePreviousValue: a severity recurs,
+// so only the value just before Flashduty's last change counts as stale.
+func TestAdoptedWinnerSeverityOnlyMatchesThePreviousValue(t *testing.T) {
+	hist := []FDChange{
+		{Key: KeySeverity, Created: true, To: "Warning", HasTo: true, At: t0.Add(-time.Hour)},
+		{Key: KeySeverity, From: "Warning", HasFrom: true, To: "Critical", HasTo: true, CreatorID: 1001, At: t0.Add(-30 * time.Minute)},
+		{Key: KeySeverity, From: "Critical", HasFrom: true, To: "Info", HasTo: true, CreatorID: 1001, At: t0.Add(-10 * time.Minute)},
+	}
+	for _, tt := range []struct {
+		urgency string // ServiceNow's severity, as urgency (1 Critical, 2 Warning)
+		want    Side
+		reason  string
+	}{
+		{"1", Flashduty, "flashduty had before"}, // Critical, just before Flashduty's change: stale
+		{"2", ServiceNow, "policy newest"},       // Warning, used earlier only: both may have changed it
+	} {
+		snow := &SnowView{SysID: "a", ShortDescription: "Disk full", State: "1", Urgency: tt.urgency, Impact: tt.urgency, SysUpdatedOn: t0, Columns: map[string]string{}}
+		fd := &FDView{IncidentID: "b", Title: "Disk full", Severity: SeverityInfo, Progress: "Triggered", UpdatedAt: t0.Add(-10 * time.Minute).Unix(), History: hist, HistoryRead: true}
+		p := Compute(nil, snow, fd, testPolicy(TwoWay, ConflictNewest))
+		if !hasConflict(p, KeySeverity, tt.want) || !strings.Contains(p.Conflicts[0].Reason, tt.reason) {
+			t.Errorf("urgency %s: %s, want %s (%s)", tt.urgency, js(p.Conflicts), tt.want, tt.reason)
+		}
 	}
 }
