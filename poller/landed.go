@@ -1,9 +1,11 @@
 package poller
 
 import (
+	"context"
 	"strings"
 
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/state"
 )
 
 // landed records which of a plan's write groups succeeded while applying
@@ -44,4 +46,35 @@ func (c *pair) partialBase() *diff.Snapshot {
 		return nil
 	}
 	return c.plan.PartialBase(c.base, c.landed.has)
+}
+
+// storeNow stores an existing pair's snapshot as soon as its writes are
+// done (the new base, or the partial base after a failure) instead of
+// waiting for the rest of the batch: a process killed meanwhile would
+// otherwise leave the old base behind, and the values just written would
+// look like a person's edits next pass. record stores the final snapshot
+// again (with Flashduty's refreshed update mark); when this store fails,
+// record's own attempt reports it.
+func (p *Poller) storeNow(ctx context.Context, c *pair) {
+	if c.landed == nil || c.id == "" || p.o.DryRun {
+		return
+	}
+	nb := c.plan.NewBase
+	if c.failed != nil {
+		nb = c.partialBase()
+	}
+	f, ok := p.currentFence()
+	if nb == nil || !ok {
+		return
+	}
+	data, err := nb.MarshalBinary()
+	if err != nil {
+		return
+	}
+	res, err := p.st.PutSnapshots(ctx, f, []state.SnapshotWrite{{PairID: c.id, Data: data, IfVersion: c.baseVersion}})
+	if err != nil || len(res) != 1 || !res[0].OK {
+		return
+	}
+	c.baseVersion = res[0].Version
+	c.storedPartial = c.failed != nil
 }

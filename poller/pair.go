@@ -42,6 +42,9 @@ type pair struct {
 	failed *PairFailure
 	// landed tracks the writes applied to an existing pair (nil before).
 	landed *landed
+	// storedPartial: storeNow already stored the partial base of a pair
+	// that failed part-way.
+	storedPartial bool
 }
 
 // sysID returns the ServiceNow sys_id of the pair, if known.

@@ -1,6 +1,7 @@
 package poller_test
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,5 +48,49 @@ func TestPartialWriteKeepsLaterEdit(t *testing.T) {
 			t.Fatalf("flashduty progress %s, description %q; want the ack and the servicenow description", got.Progress, got.Description)
 		}
 		e.steady(2)
+	})
+}
+
+// TestKilledBatchKeepsFinishedPairsBase: a pass writes two pairs' new
+// titles to Flashduty; one write lands, the other hangs, and the process
+// dies (the pass is cancelled) before the batch is recorded. The pair whose
+// write landed must already have its new base: a person's later Flashduty
+// edit of that title then wins, instead of meeting our own earlier write as
+// a "conflict" that ServiceNow's newer update would win.
+func TestKilledBatchKeepsFinishedPairsBase(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		idA, sysA := e.linkedPair("first pair")
+		idB, sysB := e.linkedPair("second pair")
+		time.Sleep(10 * time.Second)
+		e.editSN(sysA, map[string]string{"short_description": "first pair, from servicenow"})
+		e.editSN(sysB, map[string]string{"short_description": "second pair, from servicenow"})
+		time.Sleep(3 * time.Second)
+		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/reset", Delay: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(5*time.Second, cancel) // the process dies mid-batch
+		if err := e.p.RunOnce(ctx); err == nil {
+			t.Fatal("the cancelled pass reported success")
+		}
+		e.fd.ClearFaults()
+		landed, sys, id := "", "", ""
+		for _, c := range []struct{ id, sys, title string }{{idA, sysA, "first pair, from servicenow"}, {idB, sysB, "second pair, from servicenow"}} {
+			if e.fdOf(c.id).Title == c.title {
+				landed, sys, id = c.title, c.sys, c.id
+			}
+		}
+		if landed == "" {
+			t.Fatal("neither write landed before the cancel")
+		}
+		time.Sleep(2 * time.Second)
+		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("retitled in flashduty")}))
+		time.Sleep(2 * time.Second)
+		e.editSN(sys, map[string]string{"description": "edited later in servicenow"})
+		time.Sleep(time.Minute)
+		e.converge(8)
+		if sn, fd := e.snowOf(sys)["short_description"], e.fdOf(id).Title; sn != "retitled in flashduty" || fd != sn {
+			t.Fatalf("titles: servicenow %q, flashduty %q; want the later flashduty edit on both", sn, fd)
+		}
 	})
 }

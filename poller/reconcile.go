@@ -170,6 +170,7 @@ func (p *Poller) applyAll(ctx context.Context, batch []*pair) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			p.applyPair(ctx, c)
+			p.storeNow(ctx, c)
 		}()
 	}
 	wg.Wait()

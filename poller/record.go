@@ -22,8 +22,10 @@ func (p *Poller) record(ctx context.Context, batch []*pair) error {
 	var closed, open []string
 	for _, c := range batch {
 		nb := c.plan.NewBase
-		if c.failed != nil {
+		if c.failed != nil && !c.storedPartial {
 			nb = c.partialBase()
+		} else if c.failed != nil {
+			nb = nil // storeNow stored it
 		}
 		if nb == nil || c.id == "" || !(c.plan.HasChanges() || c.base == nil) {
 			continue
