@@ -144,6 +144,13 @@ func (p *Poller) link(ctx context.Context, c *pair, sn *servicenow.Incident, fd 
 			c.fail("state", err)
 			return
 		}
+		// Watched from now on, as a created pair is: if the process dies
+		// before this pass records the pair, the Flashduty side is still
+		// re-read (discovery skips linked incidents).
+		if err := p.st.AddActive(ctx, l.PairID()); err != nil {
+			c.fail("state", err)
+			return
+		}
 		for _, id := range []string{state.PairIDForSysID(sn.SysID), state.PairIDForIncident(fd.ID)} {
 			if err := p.st.ResolveIntent(ctx, id); err != nil {
 				p.log.Warn("resolve intent", pairAttr(c), errAttr(err))

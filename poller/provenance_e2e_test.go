@@ -1,6 +1,7 @@
 package poller_test
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,6 +48,36 @@ func TestFlushKeepsEachSidesNewerEdit(t *testing.T) {
 			if sn["description"] != c.desc {
 				t.Errorf("servicenow description %q, want %q", sn["description"], c.desc)
 			}
+		}
+	})
+}
+
+// TestAdoptedPairIsWatchedAtOnce: after Redis was lost, a pass adopts a
+// pair (stores its link) and the process dies before the pass records it.
+// The pair must already be in the active set: Flashduty discovery skips
+// linked incidents, so otherwise a later Flashduty edit would never be seen.
+func TestAdoptedPairIsWatchedAtOnce(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		id, _ := e.linkedPair("adopted after a flush")
+		redis.Flush()
+		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/feed", Delay: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(5*time.Second, cancel) // dies while reading the timeline
+		if err := e.p.RunOnce(ctx); err == nil {
+			t.Fatal("the cancelled pass reported success")
+		}
+		e.fd.ClearFaults()
+		if l := e.linkOf(id); l.IncidentID != id {
+			t.Fatalf("no link stored by the cancelled pass: %+v", l)
+		}
+		active, _, err := e.store.ActivePairs(t.Context(), "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(active) != 1 || active[0].PairID != e.linkOf(id).PairID() {
+			t.Fatalf("active pairs after the adoption = %+v, want the adopted pair", active)
 		}
 	})
 }
