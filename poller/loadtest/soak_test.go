@@ -211,6 +211,7 @@ func TestSoak(t *testing.T) {
 		w.fdTap.statusCount(500)+w.fdTap.statusCount(503)+w.fdTap.statusCount(429))
 	figure(t, "soak restarts: %d SIGKILLs of a daemon replica, %d Redis restarts, %d Redis flush; %d lease holders seen, %d leader changes observed", kills, redisRestarts, redisFlushes, len(leaders), handovers)
 	figure(t, "soak result: %s", v)
+	figure(t, "soak lost updates by field: %s", fmtCounts(byField(v.lostUpdates)))
 	figure(t, "soak convergence: %v after quiescence (converged=%v)", settle.Round(time.Second), converged)
 	if !converged {
 		t.Errorf("no convergence within %s of quiescence: %s", settleMax, v)
@@ -252,6 +253,17 @@ func dumpWorld(t *testing.T, w *world, dir string) {
 		}
 	}
 	t.Logf("both systems dumped into %s", dir)
+}
+
+// byField counts checker findings ("pair INC…/id field: …") by field.
+func byField(findings []string) map[string]int {
+	out := map[string]int{}
+	for _, f := range findings {
+		if parts := strings.Fields(f); len(parts) > 2 {
+			out[strings.TrimSuffix(parts[2], ":")]++
+		}
+	}
+	return out
 }
 
 func fmtCounts(m map[string]int) string {
