@@ -127,3 +127,27 @@ func (e *env) cursors() state.Cursors {
 	}
 	return c
 }
+
+// A Flashduty discovery that fails does not keep a linked pair's change
+// from being synced in the same pass; the pass still reports the failure.
+func TestDiscoveryFailureStillSyncsChanges(t *testing.T) {
+	redis := redistest.Start(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newWorld(redis).newEnv(t)
+		id := e.newFD(fdsim.IncidentSpec{Title: "Linked before the outage", Severity: "Warning"})
+		e.settle(4)
+		sysID := e.linkOf(id).SysID
+		time.Sleep(5 * time.Second)
+		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Edited while discovery fails")}))
+		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/list", Status: 500, Count: 50})
+		err := e.passErr()
+		if err == nil || !contains(err.Error(), "discover flashduty incidents") {
+			t.Fatalf("pass = %v, want the discovery failure reported", err)
+		}
+		if got := e.snowOf(sysID)["short_description"]; got != "Edited while discovery fails" {
+			t.Fatalf("short_description = %q, want the edit synced despite the failed discovery", got)
+		}
+		e.fd.ClearFaults()
+		e.settle(3)
+	})
+}

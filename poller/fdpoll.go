@@ -2,7 +2,9 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -14,17 +16,19 @@ import (
 // pollFlashduty discovers new Flashduty incidents (by start time, with
 // overlap), detects changes of active pairs by re-reading them 100 at a
 // time, and reads the feeds of a round-robin share of the active pairs,
-// because comments may not bump updated_at.
+// because comments may not bump updated_at. A failed discovery (its window
+// stays put, so the next pass lists the same incidents) does not keep the
+// changes of linked pairs from being synced.
 func (p *Poller) pollFlashduty(ctx context.Context) error {
 	var failures []PairFailure
-	f, err := p.discoverFlashduty(ctx)
+	f, discoverErr := p.discoverFlashduty(ctx)
 	failures = append(failures, f...)
-	if err != nil {
-		return err
+	if discoverErr != nil && (ctx.Err() != nil || errors.Is(discoverErr, state.ErrFenced)) {
+		return discoverErr
 	}
-	f, err = p.detectFlashduty(ctx)
+	f, err := p.detectFlashduty(ctx)
 	failures = append(failures, f...)
-	if err != nil {
+	if err := errors.Join(discoverErr, err); err != nil {
 		return err
 	}
 	return passResult(failures)
@@ -93,7 +97,8 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 
 // detectFlashduty walks the active set 100 pairs at a time: one
 // list-by-ids per batch; pairs whose Flashduty values moved away from the
-// base are reconciled. Of the feed budget's round-robin share, the pairs
+// base are reconciled, and so are the pairs of the resync sweep's slice,
+// in full. Of the feed budget's round-robin share, the pairs
 // whose values did not move have their feeds read first and are
 // reconciled only when a comment there still needs mirroring (see
 // feedPending): an idle pass reads nothing from ServiceNow for them.
@@ -113,14 +118,19 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 			feedDue[a.PairID] = true
 		}
 	}
+	sweep, err := p.nextSweepSlice(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var failures []PairFailure
 	active := 0
-	err := p.walkActive(ctx, func(batch []*pair) error {
+	err = p.walkActive(ctx, func(batch []*pair) error {
 		active += len(batch)
 		var work, check []*pair
 		pol := p.policy(p.now())
 		for _, c := range batch {
 			c.feedDue = feedDue[c.id]
+			c.readAll = c.readAll || sweep.has(c.id)
 			if dryBudget > 0 {
 				c.feedDue, dryBudget = true, dryBudget-1
 			}
@@ -143,33 +153,51 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 		return err
 	}, true)
 	p.metrics.activePairs.Set(float64(active))
-	return failures, err
+	if err != nil {
+		return failures, err
+	}
+	p.lastActive.Store(int64(active))
+	return failures, p.advance(ctx, sweep)
 }
 
 // walkActive calls fn with every active pair, a batch at a time, each with
 // its link, snapshot and (withFD) its Flashduty incident read: one Redis
 // round trip for links, one for snapshots and one list-by-ids per batch.
+// The walk starts at a random point of the set and wraps around: when
+// passes are cut short (restarts, the run timeout), each covers a
+// different part, and no pair waits behind the same ones every time.
 func (p *Poller) walkActive(ctx context.Context, fn func([]*pair) error, withFD bool) error {
-	cursor := ""
-	for {
-		page, next, err := p.st.ActivePairs(ctx, cursor, p.o.BatchSize)
+	var buf []state.ActivePair
+	flush := func() error {
+		batch, err := p.pairsByID(ctx, buf, withFD)
 		if err != nil {
-			return fmt.Errorf("walk active pairs: %w", err)
+			return err
 		}
-		if len(page) > 0 {
-			batch, err := p.pairsByID(ctx, page, withFD)
-			if err != nil {
-				return err
-			}
-			if err := fn(batch); err != nil {
-				return err
-			}
-		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
+		buf = buf[:0]
+		return fn(batch)
 	}
+	for _, cursor := range state.WalkFrom(rand.Float64()) {
+		for {
+			page, next, err := p.st.ActivePairs(ctx, cursor, p.o.BatchSize-len(buf))
+			if err != nil {
+				return fmt.Errorf("walk active pairs: %w", err)
+			}
+			buf = append(buf, page...)
+			if len(buf) >= p.o.BatchSize {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	if len(buf) > 0 {
+		return flush()
+	}
+	return nil
 }
 
 // pairsByID builds candidates for active pairs: links and snapshots from

@@ -22,4 +22,6 @@ const (
 	keyAttempt    = "attempt"
 	keyRetryAt    = "retry_at"
 	keyWinner     = "winner"
+	keyStarted    = "started"
+	keySlice      = "slice"
 )

@@ -29,6 +29,7 @@ type Metrics struct {
 	activePairs    prometheus.Gauge
 	leader         prometheus.Gauge
 	creates        *prometheus.CounterVec
+	sweepDone      prometheus.Gauge
 }
 
 // NewMetrics registers the series on reg.
@@ -36,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
 		passes: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "passes_total",
-			Help: "Reconcile passes by pass kind (servicenow, flashduty, retry, resync, prune) and result (ok, partial, failed)."}, []string{"pass", "result"}),
+			Help: "Passes by kind (servicenow, flashduty, retry, prune; resync: the start of a sweep) and result (ok, partial, failed)."}, []string{"pass", "result"}),
 		passDuration: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "pass_duration_seconds",
 			Help: "How long a pass took, by pass kind.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"pass"}),
 		lastAttempt: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "last_attempt_timestamp_seconds",
@@ -67,6 +68,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Linked pairs still open on at least one side."}),
 		leader: f.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "leader",
 			Help: "1 while this replica holds the lease and runs the schedules, else 0."}),
+		sweepDone: f.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "resync_completed_timestamp_seconds",
+			Help: "When the last resync sweep finished re-checking every active pair."}),
 		creates: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "creates_total",
 			Help: "Incidents created, by target side and result (created, adopted, failed)."}, []string{"side", "result"}),
 	}

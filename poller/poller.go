@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,10 @@ type Poller struct {
 	origin diff.Origin
 	ready  bool // origin and identity checked
 	names  map[int64]string
+
+	// lastActive is the active-set size the last Flashduty pass counted;
+	// it sizes the resync sweep's slices.
+	lastActive atomic.Int64
 }
 
 // New checks the options and returns a Poller. It makes no network call;

@@ -106,25 +106,6 @@ func (p *Poller) pairsForIDs(ctx context.Context, due []state.Retry) ([]*pair, e
 	return out, nil
 }
 
-// resync re-checks every active pair in full: both sides and their
-// comments are read, so any drift (a missed change, a lost write) is
-// repaired.
-func (p *Poller) resync(ctx context.Context) error {
-	var failures []PairFailure
-	err := p.walkActive(ctx, func(batch []*pair) error {
-		for _, c := range batch {
-			c.readAll = true
-		}
-		fs, err := p.reconcile(ctx, batch)
-		failures = append(failures, fs...)
-		return err
-	}, false)
-	if err != nil {
-		return err
-	}
-	return passResult(failures)
-}
-
 // prune drops pairs closed on both sides for longer than the grace period
 // and settles create intents that outlived IntentTTL.
 func (p *Poller) prune(ctx context.Context) error {

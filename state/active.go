@@ -21,13 +21,14 @@ type ActivePair struct {
 
 // scanActiveScript walks the active buckets in order, sorted by pair id
 // within a bucket, from a position (bucket, after) and returns up to n
-// pairs. KEYS[1] cursor hash; ARGV tag, bucket, after, n, mode. Mode "feed"
-// starts from (and saves) the round-robin pointer and wraps around once;
-// mode "scan" stops at the last bucket. Returns next bucket (-1: end),
-// next after, then pair, feed-checked per pair.
+// pairs. KEYS[1] cursor hash; ARGV tag, bucket, after, n, mode, stop. Mode
+// "feed" starts from (and saves) the round-robin pointer and wraps around
+// once; mode "scan" stops before bucket stop. Returns next bucket (-1:
+// end), next after, then pair, feed-checked per pair.
 var scanActiveScript = redis.NewScript(`
 local tag, n, feed = ARGV[1], tonumber(ARGV[4]), ARGV[5] == 'feed'
-local b, after = tonumber(ARGV[2]), ARGV[3]
+local b, after, stop = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[6])
+if not feed and b >= stop then return {-1, ''} end
 if feed then
   local ptr = redis.call('HGET', KEYS[1], 'ptr')
   if ptr then
@@ -58,6 +59,11 @@ while visited <= 4096 do
     end
   end
   b, after, visited = b + 1, '', visited + 1
+  if not feed and b >= stop then
+    table.insert(out, 1, '')
+    table.insert(out, 1, -1)
+    return out
+  end
   if b >= 4096 then
     if not feed then
       table.insert(out, 1, '')
@@ -157,41 +163,62 @@ func (s *Store) Prune(ctx context.Context, now time.Time) ([]string, error) {
 // stable; pairs added or removed during a walk may or may not be seen. One
 // round trip per batch.
 func (s *Store) ActivePairs(ctx context.Context, cursor string, n int) ([]ActivePair, string, error) {
-	b, after := 0, ""
+	b, after, stop := 0, "", numBuckets
 	if cursor != "" {
-		bs, a, ok := strings.Cut(cursor, "|")
-		v, err := strconv.Atoi(bs)
-		if !ok || err != nil || v < 0 || v >= numBuckets {
+		parts := strings.Split(cursor, "|")
+		var err error
+		if len(parts) == 3 {
+			stop, err = strconv.Atoi(parts[2])
+		}
+		v, err2 := strconv.Atoi(parts[0])
+		if len(parts) < 2 || len(parts) > 3 || err != nil || err2 != nil || v < 0 || v >= numBuckets || stop < 0 || stop > numBuckets {
 			return nil, "", fmt.Errorf("list active pairs: cursor %q is not one this store returned", cursor)
 		}
-		b, after = v, a
+		b, after = v, parts[1]
 	}
-	pairs, nb, na, err := s.scanActive(ctx, b, after, n, "scan")
+	pairs, nb, na, err := s.scanActive(ctx, b, after, n, "scan", stop)
 	if err != nil {
 		return nil, "", s.wrap("list active pairs", err)
 	}
 	if nb < 0 {
 		return pairs, "", nil
 	}
-	return pairs, strconv.Itoa(nb) + "|" + na, nil
+	next := strconv.Itoa(nb) + "|" + na
+	if stop != numBuckets {
+		next += "|" + strconv.Itoa(stop)
+	}
+	return pairs, next, nil
+}
+
+// WalkFrom returns the start cursors of walks that together see every
+// active pair once, starting at fraction f ∈ [0, 1) of the set's buckets:
+// from there to the end, then from the beginning up to there. Passes that
+// may be cut short start at a random point, so that the pairs late in the
+// order are not always the ones left out.
+func WalkFrom(f float64) []string {
+	b := int(f * numBuckets)
+	if b <= 0 || b >= numBuckets {
+		return []string{""}
+	}
+	return []string{strconv.Itoa(b) + "|", "0||" + strconv.Itoa(b)}
 }
 
 // NextFeedBatch returns the next n active pairs in round-robin order for
 // the feed budget, and advances the shared pointer: successive calls go
 // around the whole set. One round trip.
 func (s *Store) NextFeedBatch(ctx context.Context, n int) ([]ActivePair, error) {
-	pairs, _, _, err := s.scanActive(ctx, 0, "", n, "feed")
+	pairs, _, _, err := s.scanActive(ctx, 0, "", n, "feed", numBuckets)
 	if err != nil {
 		return nil, s.wrap("next feed batch", err)
 	}
 	return pairs, nil
 }
 
-func (s *Store) scanActive(ctx context.Context, b int, after string, n int, mode string) ([]ActivePair, int, string, error) {
+func (s *Store) scanActive(ctx context.Context, b int, after string, n int, mode string, stop int) ([]ActivePair, int, string, error) {
 	if n <= 0 {
 		return nil, -1, "", fmt.Errorf("batch size %d must be positive", n)
 	}
-	res, err := scanActiveScript.Run(ctx, s.rdb, []string{s.key(keyCursors)}, s.tag, b, after, n, mode).Slice()
+	res, err := scanActiveScript.Run(ctx, s.rdb, []string{s.key(keyCursors)}, s.tag, b, after, n, mode, stop).Slice()
 	if err != nil {
 		return nil, 0, "", err
 	}

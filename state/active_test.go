@@ -237,3 +237,46 @@ func TestMarkClosedWatchesAPairNotYetActive(t *testing.T) {
 		t.Fatalf("active after prune = %v", left)
 	}
 }
+
+// A walk split by WalkFrom at any point sees every active pair exactly
+// once, and its cursors stay within their range.
+func TestWalkFromSeesEachPairOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s, ctx := e.s, t.Context()
+	ids := pairIDs(300)
+	if err := s.AddActive(ctx, ids...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []float64{0, 0.0001, 0.3, 0.5, 0.9999} {
+		seen := map[string]int{}
+		for _, cursor := range WalkFrom(f) {
+			for range 100 {
+				page, next, err := s.ActivePairs(ctx, cursor, 37)
+				if err != nil {
+					t.Fatalf("f=%v: %v", f, err)
+				}
+				for _, p := range page {
+					seen[p.PairID]++
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+		}
+		if len(seen) != len(ids) {
+			t.Fatalf("f=%v: walk saw %d of %d pairs", f, len(seen), len(ids))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("f=%v: %s seen %d times", f, id, n)
+			}
+		}
+	}
+	for _, bad := range []string{"1|a|x", "1|a|4097", "1|a|2|3", "4096|", "-1|"} {
+		if _, _, err := s.ActivePairs(ctx, bad, 10); err == nil {
+			t.Fatalf("cursor %q accepted", bad)
+		}
+	}
+}

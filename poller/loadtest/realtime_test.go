@@ -24,6 +24,7 @@ import (
 var (
 	flagLatencyEdits = flag.Int("loadtest.latency-edits", 1000, "edits of the latency run")
 	flagLatencyGap   = flag.Duration("loadtest.latency-gap", 50*time.Millisecond, "time between two edits of the latency run")
+	flagLatencyLog   = flag.String("loadtest.latency-log", "", "file for the latency run's debug log (none when empty)")
 	flagRSSPairs     = flag.Int("loadtest.rss-pairs", 100000, "linked pairs of the memory run")
 	flagRSSWatch     = flag.Duration("loadtest.rss-watch", 90*time.Second, "how long the daemon binary runs while its RSS is sampled")
 	flagRatePairs    = flag.Int("loadtest.rate-pairs", 10000, "active pairs of the rate-limit run")
@@ -83,7 +84,16 @@ func TestLatency(t *testing.T) {
 	w.serve(t)
 	ids, _ := linkRealTime(t, w, n, 10)
 	pairs := w.pairs(t, ids)
-	p := w.newPoller(t, daemonOptions{schedule: "@every 5s"})
+	do := daemonOptions{schedule: "@every 5s"}
+	if *flagLatencyLog != "" {
+		f, err := os.Create(*flagLatencyLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		do.log, do.debug = f, true
+	}
+	p := w.newPoller(t, do)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -112,29 +122,44 @@ func TestLatency(t *testing.T) {
 		}
 		time.Sleep(*flagLatencyGap)
 	}
-	var lat []time.Duration
+	var lat, toSN, toFD []time.Duration
 	deadline := time.Now().Add(120 * time.Second)
 	for len(lat) < len(edits) && time.Now().Before(deadline) {
-		lat = lat[:0]
+		lat, toSN, toFD = lat[:0], toSN[:0], toFD[:0]
 		for _, e := range edits {
 			if got, ok := e.tap.firstWriteAfter(e.target, e.at); ok {
 				lat = append(lat, got.Sub(e.at))
+				if e.tap == w.snTap {
+					toSN = append(toSN, got.Sub(e.at))
+				} else {
+					toFD = append(toFD, got.Sub(e.at))
+				}
 			}
 		}
 		time.Sleep(time.Second)
 	}
 	cancel()
 	<-done
-	slices.Sort(lat)
 	if len(lat) == 0 {
 		t.Fatal("no edit arrived")
 	}
-	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(10 * time.Millisecond) }
-	figure(t, "latency over %d arrived of %d edits, one every %v (@every 5s, real time, loopback HTTP, %d active pairs): p50 %v, p90 %v, p99 %v, max %v; flashduty 429s %d",
-		len(lat), len(edits), *flagLatencyGap, n, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(10*time.Millisecond), w.fdTap.statusCount(http.StatusTooManyRequests))
+	figure(t, "latency over %d arrived of %d edits, one every %v (@every 5s, real time, loopback HTTP, %d active pairs): %s; flashduty 429s %d",
+		len(lat), len(edits), *flagLatencyGap, n, quantiles(lat), w.fdTap.statusCount(http.StatusTooManyRequests))
+	figure(t, "latency Flashduty → ServiceNow (%d): %s", len(toSN), quantiles(toSN))
+	figure(t, "latency ServiceNow → Flashduty (%d): %s", len(toFD), quantiles(toFD))
 	if len(lat) != len(edits) {
 		t.Errorf("%d of %d edits did not arrive within 120s of the last one", len(edits)-len(lat), len(edits))
 	}
+}
+
+// quantiles sorts lat and formats its p50, p90, p99 and max.
+func quantiles(lat []time.Duration) string {
+	if len(lat) == 0 {
+		return "none"
+	}
+	slices.Sort(lat)
+	q := func(f float64) time.Duration { return lat[int(f*float64(len(lat)-1))].Round(10 * time.Millisecond) }
+	return fmt.Sprintf("p50 %v, p90 %v, p99 %v, max %v", q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(10*time.Millisecond))
 }
 
 // TestDaemonMemory links n pairs, then runs the real binary (`snowduty
@@ -197,7 +222,16 @@ func TestRateLimit(t *testing.T) {
 	linking429 := 0
 	w.fdTap.reset()
 	w.fd.ResetCalls()
-	p := w.newPoller(t, daemonOptions{schedule: "@every 5s"})
+	do := daemonOptions{schedule: "@every 5s"}
+	if *flagLatencyLog != "" {
+		f, err := os.Create(*flagLatencyLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		do.log, do.debug = f, true
+	}
+	p := w.newPoller(t, do)
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -76,6 +76,7 @@ type daemonOptions struct {
 	redisURL    string // empty means w.redis.URL()
 	realClock   bool   // the poller and the state read the wall clock even inside a synctest bubble
 	log         io.Writer
+	debug       bool // log at debug level (otherwise warnings only)
 }
 
 // newPoller builds the real poller against w, with the defaults the daemon
@@ -86,7 +87,11 @@ func (w *world) newPoller(t testing.TB, do daemonOptions) *poller.Poller {
 	if out == nil {
 		out = io.Discard
 	}
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if do.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	reg := prometheus.NewRegistry()
 	metrics := poller.NewMetrics(reg)
 	var snT, fdT http.RoundTripper
