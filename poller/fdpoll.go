@@ -34,6 +34,27 @@ func (p *Poller) pollFlashduty(ctx context.Context) error {
 	return passResult(failures)
 }
 
+// Discovery lists incidents by start time, and an incident may start
+// before it is created (an alert that fired earlier): each discovery
+// re-lists a short overlap behind its window, and a deep one, every
+// deepDiscoveryEvery, the whole FDOverlap plus that interval, so that an
+// incident started up to FDOverlap before its creation is still found. In
+// a storm, re-listing the whole overlap every pass would spend a page of
+// Flashduty's budget per 100 recent incidents per pass.
+const (
+	discoveryOverlap   = time.Minute
+	deepDiscoveryEvery = 5 * time.Minute
+)
+
+// discoverySince is where a discovery starts listing, and whether it is a
+// deep one.
+func discoverySince(cur state.Cursors, now time.Time, overlap time.Duration) (time.Time, bool) {
+	if overlap <= discoveryOverlap || (!cur.FlashdutyDeep.IsZero() && now.Sub(cur.FlashdutyDeep) < deepDiscoveryEvery) {
+		return cur.FlashdutyWindow.Add(-min(overlap, discoveryOverlap)), false
+	}
+	return cur.FlashdutyWindow.Add(-overlap - deepDiscoveryEvery), true
+}
+
 // discoverFlashduty lists incidents started since the discovery window
 // (minus overlap) and reconciles those not linked yet.
 func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
@@ -47,7 +68,7 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 		// schedule's interval when healthy, growing while passes fail.
 		p.metrics.cursorLag.WithLabelValues("flashduty").Set(now.Sub(cur.FlashdutyWindow).Seconds())
 	}
-	since := cur.FlashdutyWindow.Add(-p.o.FDOverlap)
+	since, deep := discoverySince(cur, now, p.o.FDOverlap)
 	if cur.FlashdutyWindow.IsZero() {
 		since = now.Add(-p.o.Lookback)
 	}
@@ -90,6 +111,11 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 		}
 		if err := p.st.SetFlashdutyWindow(ctx, f, now); err != nil {
 			return failures, fmt.Errorf("move flashduty window: %w", err)
+		}
+		if deep {
+			if err := p.st.SetFlashdutyDeep(ctx, f, now); err != nil {
+				return failures, fmt.Errorf("record deep discovery: %w", err)
+			}
 		}
 	}
 	return failures, nil

@@ -22,8 +22,12 @@ func TestCursors(t *testing.T) {
 	if err := s.SetFlashdutyWindow(ctx, e.fence, fd); err != nil {
 		t.Fatal(err)
 	}
+	deep := fd.Add(-time.Minute)
+	if err := s.SetFlashdutyDeep(ctx, e.fence, deep); err != nil {
+		t.Fatal(err)
+	}
 	c, err := s.Cursors(ctx)
-	if err != nil || c.ServiceNow != sn || !c.FlashdutyWindow.Equal(fd) {
+	if err != nil || c.ServiceNow != sn || !c.FlashdutyWindow.Equal(fd) || !c.FlashdutyDeep.Equal(deep) {
 		t.Fatalf("cursors = %+v %v", c, err)
 	}
 	if err := s.SetServiceNowCursor(ctx, e.fence, SNCursor{SysID: "a|b"}); err == nil {

@@ -22,6 +22,9 @@ type Cursors struct {
 	// FlashdutyWindow is the start time up to which Flashduty discovery is
 	// complete; zero when discovery never ran.
 	FlashdutyWindow time.Time
+	// FlashdutyDeep is when the last deep discovery (the one that re-lists
+	// the whole overlap) completed; zero when none did.
+	FlashdutyDeep time.Time
 }
 
 // setFieldScript: fenced; KEYS[2] hash; ARGV[4] field, ARGV[5] value.
@@ -32,7 +35,7 @@ return 1
 
 // Cursors reads both cursors (one round trip).
 func (s *Store) Cursors(ctx context.Context) (Cursors, error) {
-	vals, err := s.rdb.HMGet(ctx, s.key(keyCursors), "sn", "fd").Result()
+	vals, err := s.rdb.HMGet(ctx, s.key(keyCursors), "sn", "fd", "fdd").Result()
 	if err != nil {
 		return Cursors{}, s.wrap("read cursors", err)
 	}
@@ -43,6 +46,9 @@ func (s *Store) Cursors(ctx context.Context) (Cursors, error) {
 	}
 	if v, ok := vals[1].(string); ok {
 		c.FlashdutyWindow = fromSec(v)
+	}
+	if v, ok := vals[2].(string); ok {
+		c.FlashdutyDeep = fromSec(v)
 	}
 	return c, nil
 }
@@ -60,6 +66,12 @@ func (s *Store) SetServiceNowCursor(ctx context.Context, f Fence, c SNCursor) er
 // unless f holds the lease.
 func (s *Store) SetFlashdutyWindow(ctx context.Context, f Fence, upTo time.Time) error {
 	return s.setField(ctx, "set flashduty window", f, "fd", sec(upTo))
+}
+
+// SetFlashdutyDeep records when a deep discovery completed; ErrFenced
+// unless f holds the lease.
+func (s *Store) SetFlashdutyDeep(ctx context.Context, f Fence, at time.Time) error {
+	return s.setField(ctx, "set flashduty deep discovery", f, "fdd", sec(at))
 }
 
 func (s *Store) setField(ctx context.Context, op string, f Fence, field, value string) error {

@@ -19,7 +19,7 @@ const (
 	keyMeta      = "m"  // hash: layout, identity
 	keyLease     = "L"  // string: token|deadline_ms|holder, with PX TTL
 	keyFence     = "f"  // string: fence token counter
-	keyCursors   = "k"  // hash: sn, fd, ptr, rs (resync sweep)
+	keyCursors   = "k"  // hash: sn, fd, fdd (deep discovery), ptr, rs (resync sweep)
 	keyClosing   = "c"  // zset: pair -> closed-at ms
 	keyIntents   = "i"  // hash: pair -> side|started_ms
 	keyQueue     = "q"  // zset: pair -> due ms

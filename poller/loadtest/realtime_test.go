@@ -24,7 +24,7 @@ import (
 var (
 	flagLatencyEdits = flag.Int("loadtest.latency-edits", 1000, "edits of the latency run")
 	flagLatencyGap   = flag.Duration("loadtest.latency-gap", 50*time.Millisecond, "time between two edits of the latency run")
-	flagLatencyLog   = flag.String("loadtest.latency-log", "", "file for the latency run's debug log (none when empty)")
+	flagLatencyLog   = flag.String("loadtest.latency-log", "", "file for the debug log of the latency or rate-limit run (none when empty)")
 	flagRSSPairs     = flag.Int("loadtest.rss-pairs", 100000, "linked pairs of the memory run")
 	flagRSSWatch     = flag.Duration("loadtest.rss-watch", 90*time.Second, "how long the daemon binary runs while its RSS is sampled")
 	flagRatePairs    = flag.Int("loadtest.rate-pairs", 10000, "active pairs of the rate-limit run")
@@ -84,16 +84,7 @@ func TestLatency(t *testing.T) {
 	w.serve(t)
 	ids, _ := linkRealTime(t, w, n, 10)
 	pairs := w.pairs(t, ids)
-	do := daemonOptions{schedule: "@every 5s"}
-	if *flagLatencyLog != "" {
-		f, err := os.Create(*flagLatencyLog)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		do.log, do.debug = f, true
-	}
-	p := w.newPoller(t, do)
+	p := w.newPoller(t, realtimeOptions(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -150,6 +141,21 @@ func TestLatency(t *testing.T) {
 	if len(lat) != len(edits) {
 		t.Errorf("%d of %d edits did not arrive within 120s of the last one", len(edits)-len(lat), len(edits))
 	}
+}
+
+// realtimeOptions are the @every 5s schedules of the real-time runs, with
+// the daemon's debug log in the -loadtest.latency-log file when one is named.
+func realtimeOptions(t *testing.T) daemonOptions {
+	do := daemonOptions{schedule: "@every 5s"}
+	if *flagLatencyLog != "" {
+		f, err := os.Create(*flagLatencyLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		do.log, do.debug = f, true
+	}
+	return do
 }
 
 // quantiles sorts lat and formats its p50, p90, p99 and max.
@@ -222,16 +228,7 @@ func TestRateLimit(t *testing.T) {
 	linking429 := 0
 	w.fdTap.reset()
 	w.fd.ResetCalls()
-	do := daemonOptions{schedule: "@every 5s"}
-	if *flagLatencyLog != "" {
-		f, err := os.Create(*flagLatencyLog)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		do.log, do.debug = f, true
-	}
-	p := w.newPoller(t, do)
+	p := w.newPoller(t, realtimeOptions(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Add(1)
