@@ -95,6 +95,7 @@ chart-template: $(HELM) ## Render the chart with ci/minimal-values.yaml (VALUES=
 BENCH_DIR ?= $(CURDIR)/.cache/bench
 SOAK_DURATION ?= 10m
 SOAK_FLUSH ?= 1
+SOAK_EDIT_GAP ?= 200ms
 FUZZTIME ?= 10s
 
 .PHONY: bench
@@ -110,11 +111,11 @@ bench: ## Measure speed, cost and scale against the simulators and a real redis-
 .PHONY: soak
 soak: ## Chaos soak: faults, SIGKILLs, Redis restart and flush, two replicas; then check convergence (SOAK_DURATION=10m).
 	@command -v redis-server >/dev/null || { echo "redis-server is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
-	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) SOAK_FLUSH=$(SOAK_FLUSH) $(GO) test -tags soak -count=1 -v -timeout 60m -run TestSoak ./poller/loadtest/ | grep -vE '^=== '
+	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) SOAK_FLUSH=$(SOAK_FLUSH) SOAK_EDIT_GAP=$(SOAK_EDIT_GAP) $(GO) test -tags soak -count=1 -v -timeout 60m -run TestSoak ./poller/loadtest/ | grep -vE '^=== '
 
 .PHONY: soak-smoke
 soak-smoke: ## The 1-minute soak `make test` runs: every fault, kill and restart but the Redis flush.
-	$(MAKE) soak SOAK_DURATION=1m SOAK_FLUSH=0
+	$(MAKE) soak SOAK_DURATION=1m SOAK_FLUSH=0 SOAK_EDIT_GAP=50ms
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz test for FUZZTIME each (default 10s).

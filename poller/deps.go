@@ -36,6 +36,9 @@ type Flashduty interface {
 	Comment(ctx context.Context, id, text string) error
 	MemberInfo(ctx context.Context) (flashduty.Member, error)
 	PersonInfos(ctx context.Context, ids []int64) ([]flashduty.Person, error)
+	// Load is the share of the per-minute rate limit used in the last
+	// minute (above 1 with a backlog).
+	Load() float64
 }
 
 var (

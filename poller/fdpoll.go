@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -135,8 +136,8 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	dryBudget := 0
 	if p.o.DryRun {
 		dryBudget = p.o.FeedBudget
-	} else if p.o.FeedBudget > 0 {
-		due, err := p.st.NextFeedBatch(ctx, p.o.FeedBudget)
+	} else if budget := feedBudget(p.o.FeedBudget, p.fd.Load()); budget > 0 {
+		due, err := p.st.NextFeedBatch(ctx, budget)
 		if err != nil {
 			return nil, fmt.Errorf("pick feed batch: %w", err)
 		}
@@ -184,6 +185,21 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	}
 	p.lastActive.Store(int64(active))
 	return failures, p.advance(ctx, sweep)
+}
+
+// feedBudget is the feed reads a pass spends on unchanged pairs: the full
+// budget while Flashduty's rate is at most half used, none from 90 % on,
+// in between in proportion. The budget's reads only look for comments that
+// did not bump updated_at; under load the changes come first, and the
+// round-robin resumes where it stopped once the load falls.
+func feedBudget(budget int, load float64) int {
+	switch {
+	case load <= 0.5:
+		return budget
+	case load >= 0.9:
+		return 0
+	}
+	return int(math.Round(float64(budget) * (0.9 - load) / 0.4))
 }
 
 // walkActive calls fn with every active pair, a batch at a time, each with

@@ -64,3 +64,22 @@ func (l *limiter) wait(ctx context.Context) error {
 	l.mu.Unlock()
 	return httpx.Sleep(ctx, at.Sub(now))
 }
+
+// load is the share of the per-minute limit taken by the sends handed out
+// within the last minute, those still waiting included: 0 idle, 1 at the
+// limit, above 1 with a backlog.
+func (l *limiter) load() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	since := time.Now().Add(-time.Minute)
+	n := 0
+	for i := len(l.times) - 1; i >= 0 && l.times[i].After(since); i-- {
+		n++
+	}
+	return float64(n) / float64(l.perMin)
+}
+
+// Load is the share of the per-minute rate this client used in the last
+// minute, requests still waiting for their turn included: 0 idle, 1 at the
+// limit, above 1 with a backlog. Callers use it to put off optional reads.
+func (c *Client) Load() float64 { return c.limit.load() }

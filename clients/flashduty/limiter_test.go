@@ -85,3 +85,36 @@ func TestLimiterHonoursContext(t *testing.T) {
 		}
 	})
 }
+
+// load counts the sends of the last minute, waiting ones included, against
+// the per-minute limit, and falls back to 0 once they are a minute old.
+func TestLimiterLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(50, 100)
+		if got := l.load(); got != 0 {
+			t.Fatalf("idle load = %v, want 0", got)
+		}
+		for range 50 {
+			if err := l.wait(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := l.load(); got != 0.5 {
+			t.Fatalf("load after 50 of 100 = %v, want 0.5", got)
+		}
+		// 100 more callers queue behind the minute limit: a backlog.
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() { _ = l.wait(t.Context()) })
+		}
+		time.Sleep(2 * time.Second)
+		if got := l.load(); got != 1.5 {
+			t.Fatalf("load with a backlog = %v, want 1.5", got)
+		}
+		wg.Wait()
+		time.Sleep(2 * time.Minute)
+		if got := l.load(); got != 0 {
+			t.Fatalf("load two minutes later = %v, want 0", got)
+		}
+	})
+}

@@ -40,11 +40,19 @@ func TestSoak(t *testing.T) {
 		}
 		dur = d
 	}
+	gap := 200 * time.Millisecond
+	if s := os.Getenv("SOAK_EDIT_GAP"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 10*time.Millisecond {
+			t.Fatalf("SOAK_EDIT_GAP=%q: use a duration of at least 10ms between two human actions, e.g. 50ms or 200ms", s)
+		}
+		gap = d
+	}
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SOAK_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
 	}
-	t.Logf("soak: duration %s, seed %d (SOAK_SEED=%d reproduces the schedule of faults and edits)", dur, seed, seed)
+	t.Logf("soak: duration %s, a human action every %v, seed %d (SOAK_SEED=%d reproduces the schedule of faults and edits)", dur, gap, seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	snPW, appKey, redisPW := fmt.Sprintf("sn-secret-%x", rng.Uint64()), fmt.Sprintf("fd-secret-%x", rng.Uint64()), fmt.Sprintf("redis-secret-%x", rng.Uint64())
 
@@ -162,7 +170,7 @@ func TestSoak(t *testing.T) {
 				}
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(gap)
 	}
 
 	// Quiesce: no more edits or faults; both replicas up.
@@ -204,7 +212,7 @@ func TestSoak(t *testing.T) {
 	for _, n := range faults {
 		nfaults += n
 	}
-	figure(t, "soak %s (seed %d): %d human edits (%s)", dur, seed, total, fmtCounts(edits))
+	figure(t, "soak %s, a human action every %v (seed %d): %d human edits (%s)", dur, gap, seed, total, fmtCounts(edits))
 	figure(t, "soak requests: servicenow %d, flashduty %d (both include the quiescence)", w.snTap.total(), w.fdTap.total())
 	figure(t, "soak faults: %d injected (%s); servicenow answered %d requests with 5xx/429, flashduty %d", nfaults, fmtCounts(faults),
 		w.snTap.statusCount(500)+w.snTap.statusCount(502)+w.snTap.statusCount(503)+w.snTap.statusCount(429),
