@@ -136,7 +136,7 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	dryBudget := 0
 	if p.o.DryRun {
 		dryBudget = p.o.FeedBudget
-	} else if budget := feedBudget(p.o.FeedBudget, p.fd.Load()); budget > 0 {
+	} else if budget := underLoad(p.o.FeedBudget, p.fd.Load()); budget > 0 {
 		due, err := p.st.NextFeedBatch(ctx, budget)
 		if err != nil {
 			return nil, fmt.Errorf("pick feed batch: %w", err)
@@ -187,19 +187,20 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 	return failures, p.advance(ctx, sweep)
 }
 
-// feedBudget is the feed reads a pass spends on unchanged pairs: the full
-// budget while Flashduty's rate is at most half used, none from 90 % on,
-// in between in proportion. The budget's reads only look for comments that
-// did not bump updated_at; under load the changes come first, and the
-// round-robin resumes where it stopped once the load falls.
-func feedBudget(budget int, load float64) int {
+// underLoad scales n, a number of optional reads for a pass (the feed
+// budget, the resync sweep's slice), to Flashduty's rate: all of it while
+// at most half the per-minute limit is used, none from 90 % on, in
+// proportion between. Those reads look for what no change signalled (a
+// comment that did not bump updated_at, drift); under load the changes come
+// first, and the reads resume where they stopped once the load falls.
+func underLoad(n int, load float64) int {
 	switch {
 	case load <= 0.5:
-		return budget
+		return n
 	case load >= 0.9:
 		return 0
 	}
-	return int(math.Round(float64(budget) * (0.9 - load) / 0.4))
+	return int(math.Round(float64(n) * (0.9 - load) / 0.4))
 }
 
 // walkActive calls fn with every active pair, a batch at a time, each with

@@ -115,12 +115,13 @@ func (p *Poller) advance(ctx context.Context, s *sweepSlice) error {
 
 // sweepSize is how many pairs each Flashduty pass re-checks: the active set
 // (as the last pass counted it) spread over the passes of half a resync
-// interval.
+// interval, fewer when Flashduty's rate is busy (underLoad), but at least
+// one, so a sweep always ends.
 func (p *Poller) sweepSize() int {
 	passes := int(scheduleInterval(p.o.Schedules.Resync) / 2 / max(scheduleInterval(p.o.Schedules.Flashduty), time.Second))
 	passes = max(passes, 1)
-	n := (int(p.lastActive.Load()) + passes - 1) / passes
-	return max(n, minSweepSlice)
+	n := max((int(p.lastActive.Load())+passes-1)/passes, minSweepSlice)
+	return max(underLoad(n, p.fd.Load()), 1)
 }
 
 // scheduleInterval is the time between two runs of a valid cron spec (the
