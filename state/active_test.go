@@ -51,25 +51,7 @@ func TestActivePairsWalkSeesEachPairOnce(t *testing.T) {
 	if err := s.AddActive(ctx, ids...); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	cursor, batches := "", 0
-	for {
-		page, next, err := s.ActivePairs(ctx, cursor, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) > 100 {
-			t.Fatalf("page of %d > 100", len(page))
-		}
-		for _, p := range page {
-			seen = append(seen, p.PairID)
-		}
-		batches++
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
+	seen, batches := walkAll(t, s, "", 100)
 	slices.Sort(seen)
 	if !slices.Equal(seen, ids) || batches != 3 {
 		t.Fatalf("walk saw %d pairs in %d batches, want 250 in 3", len(seen), batches)
@@ -255,18 +237,9 @@ func TestWalkFromSeesEachPairOnce(t *testing.T) {
 	for _, f := range []float64{0, 0.0001, 0.3, 0.5, 0.9999} {
 		seen := map[string]int{}
 		for _, cursor := range WalkFrom(f) {
-			for range 100 {
-				page, next, err := s.ActivePairs(ctx, cursor, 37)
-				if err != nil {
-					t.Fatalf("f=%v: %v", f, err)
-				}
-				for _, p := range page {
-					seen[p.PairID]++
-				}
-				if next == "" {
-					break
-				}
-				cursor = next
+			ids, _ := walkAll(t, s, cursor, 37)
+			for _, id := range ids {
+				seen[id]++
 			}
 		}
 		if len(seen) != len(ids) {
@@ -283,4 +256,29 @@ func TestWalkFromSeesEachPairOnce(t *testing.T) {
 			t.Fatalf("cursor %q accepted", bad)
 		}
 	}
+}
+
+// walkAll walks the active pairs from cursor to the end of its walk in
+// pages of n and returns their ids and the number of pages.
+func walkAll(t *testing.T, s *Store, cursor string, n int) (ids []string, pages int) {
+	t.Helper()
+	for range 10000 {
+		page, next, err := s.ActivePairs(t.Context(), cursor, n)
+		if err != nil {
+			t.Fatalf("walk from %q: %v", cursor, err)
+		}
+		if len(page) > n {
+			t.Fatalf("page of %d > %d", len(page), n)
+		}
+		for _, p := range page {
+			ids = append(ids, p.PairID)
+		}
+		pages++
+		if next == "" {
+			return ids, pages
+		}
+		cursor = next
+	}
+	t.Fatalf("walk from %q did not end", cursor)
+	return nil, 0
 }

@@ -24,6 +24,21 @@ import (
 // soakSeed incidents start on each side before the daemons do.
 const soakSeed = 250
 
+// envDuration reads the duration in environment variable name, def when
+// unset; a value that does not parse or is below least fails the test.
+func envDuration(t *testing.T, name string, def, least time.Duration, hint string) time.Duration {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < least {
+		t.Fatalf("%s=%q: use a duration of at least %v, %s", name, s, least, hint)
+	}
+	return d
+}
+
 // TestSoak is the chaos soak (make soak; SOAK_DURATION=1m for the CI
 // smoke): humans edit both simulators at random while faults hit both
 // APIs, two `snowduty run` replicas compete for the lease and are killed
@@ -32,22 +47,8 @@ const soakSeed = 250
 // partner per incident, every synced field equal, every comment once per
 // side, no lost update, no dead letter; and no secret in the logs.
 func TestSoak(t *testing.T) {
-	dur := 10 * time.Minute
-	if s := os.Getenv("SOAK_DURATION"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 30*time.Second {
-			t.Fatalf("SOAK_DURATION=%q: use a duration of at least 30s, e.g. 1m or 10m", s)
-		}
-		dur = d
-	}
-	gap := 200 * time.Millisecond
-	if s := os.Getenv("SOAK_EDIT_GAP"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 10*time.Millisecond {
-			t.Fatalf("SOAK_EDIT_GAP=%q: use a duration of at least 10ms between two human actions, e.g. 50ms or 200ms", s)
-		}
-		gap = d
-	}
+	dur := envDuration(t, "SOAK_DURATION", 10*time.Minute, 30*time.Second, "e.g. 1m or 10m")
+	gap := envDuration(t, "SOAK_EDIT_GAP", 200*time.Millisecond, 10*time.Millisecond, "between two human actions, e.g. 50ms or 200ms")
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SOAK_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
@@ -66,7 +67,6 @@ func TestSoak(t *testing.T) {
 	mapping := diff.DefaultMapping()
 	const fieldMap, snFieldMap = "field:affected_service=u_service", "u_business_service=environment"
 	var err error
-	_ = err
 	if mapping.FieldsToServiceNow, err = diff.ParseFieldMap(fieldMap); err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +87,7 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	knob := func(name string) bool { return os.Getenv(name) != "0" }
-	settleMax := 4 * time.Minute
-	if s := os.Getenv("SOAK_SETTLE"); s != "" {
-		if settleMax, err = time.ParseDuration(s); err != nil {
-			t.Fatalf("SOAK_SETTLE=%q: %v", s, err)
-		}
-	}
+	settleMax := envDuration(t, "SOAK_SETTLE", 4*time.Minute, time.Second, "the longest wait for convergence, e.g. 2m")
 	bin := buildDaemon(t, os.Getenv("SOAK_RACE") == "1")
 	extra := []string{
 		"SNOWDUTY_SCHEDULE_SERVICENOW=@every 2s", "SNOWDUTY_SCHEDULE_FLASHDUTY=@every 2s", "SNOWDUTY_SCHEDULE_RETRY=@every 2s",
