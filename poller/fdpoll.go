@@ -21,13 +21,17 @@ import (
 // stays put, so the next pass lists the same incidents) does not keep the
 // changes of linked pairs from being synced.
 func (p *Poller) pollFlashduty(ctx context.Context) error {
+	cur, err := p.st.Cursors(ctx)
+	if err != nil {
+		return fmt.Errorf("read cursors: %w", err)
+	}
 	var failures []PairFailure
-	f, discoverErr := p.discoverFlashduty(ctx)
+	f, discoverErr := p.discoverFlashduty(ctx, cur)
 	failures = append(failures, f...)
 	if discoverErr != nil && (ctx.Err() != nil || errors.Is(discoverErr, state.ErrFenced)) {
 		return discoverErr
 	}
-	f, err := p.detectFlashduty(ctx)
+	f, err = p.detectFlashduty(ctx, cur.Sweep)
 	failures = append(failures, f...)
 	if err := errors.Join(discoverErr, err); err != nil {
 		return err
@@ -58,11 +62,7 @@ func discoverySince(cur state.Cursors, now time.Time, overlap time.Duration) (ti
 
 // discoverFlashduty lists incidents started since the discovery window
 // (minus overlap) and reconciles those not linked yet.
-func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
-	cur, err := p.st.Cursors(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read cursors: %w", err)
-	}
+func (p *Poller) discoverFlashduty(ctx context.Context, cur state.Cursors) ([]PairFailure, error) {
 	now := p.now()
 	if !cur.FlashdutyWindow.IsZero() {
 		// How far behind discovery is as this pass starts: about the
@@ -78,7 +78,7 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 	if len(p.o.Trigger.Severities) > 0 && !p.o.Trigger.Manual && p.o.Trigger.ManualField == "" && p.o.Trigger.ManualLabel[0] == "" {
 		q.Severity = strings.Join(p.o.Trigger.Severities, ",")
 	}
-	err = p.fd.List(ctx, q, func(items []flashduty.Incident) error {
+	err := p.fd.List(ctx, q, func(items []flashduty.Incident) error {
 		ids := make([]string, len(items))
 		for i := range items {
 			ids[i] = items[i].ID
@@ -129,7 +129,7 @@ func (p *Poller) discoverFlashduty(ctx context.Context) ([]PairFailure, error) {
 // whose values did not move have their feeds read first and are
 // reconciled only when a comment there still needs mirroring (see
 // feedPending): an idle pass reads nothing from ServiceNow for them.
-func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
+func (p *Poller) detectFlashduty(ctx context.Context, sw state.Sweep) ([]PairFailure, error) {
 	feedDue := map[string]bool{}
 	// A dry run must not move the shared round-robin pointer: it spends the
 	// budget on the first pairs of the walk instead.
@@ -145,7 +145,7 @@ func (p *Poller) detectFlashduty(ctx context.Context) ([]PairFailure, error) {
 			feedDue[a.PairID] = true
 		}
 	}
-	sweep, err := p.nextSweepSlice(ctx)
+	sweep, err := p.nextSweepSlice(ctx, sw)
 	if err != nil {
 		return nil, err
 	}

@@ -67,15 +67,11 @@ type sweepSlice struct {
 	next string // cursor after this slice; "" when it ends the sweep
 }
 
-// nextSweepSlice returns the running sweep's next slice, or nil when no
-// sweep runs (or in a dry run, which must not move it).
-func (p *Poller) nextSweepSlice(ctx context.Context) (*sweepSlice, error) {
-	if p.o.DryRun {
+// nextSweepSlice returns the next slice of sweep sw, or nil when no sweep
+// runs (or in a dry run, which must not move it).
+func (p *Poller) nextSweepSlice(ctx context.Context, sw state.Sweep) (*sweepSlice, error) {
+	if p.o.DryRun || !sw.Running {
 		return nil, nil
-	}
-	sw, err := p.st.Sweep(ctx)
-	if err != nil || !sw.Running {
-		return nil, err
 	}
 	page, next, err := p.st.ActivePairs(ctx, sw.Cursor, p.sweepSize())
 	if err != nil {

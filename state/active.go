@@ -64,14 +64,7 @@ while visited <= 4096 do
     table.insert(out, 1, -1)
     return out
   end
-  if b >= 4096 then
-    if not feed then
-      table.insert(out, 1, '')
-      table.insert(out, 1, -1)
-      return out
-    end
-    b = 0
-  end
+  if b >= 4096 then b = 0 end
 end
 if feed then redis.call('HSET', KEYS[1], 'ptr', b .. '|' .. after) end
 table.insert(out, 1, after)
@@ -163,18 +156,9 @@ func (s *Store) Prune(ctx context.Context, now time.Time) ([]string, error) {
 // stable; pairs added or removed during a walk may or may not be seen. One
 // round trip per batch.
 func (s *Store) ActivePairs(ctx context.Context, cursor string, n int) ([]ActivePair, string, error) {
-	b, after, stop := 0, "", numBuckets
-	if cursor != "" {
-		parts := strings.Split(cursor, "|")
-		var err error
-		if len(parts) == 3 {
-			stop, err = strconv.Atoi(parts[2])
-		}
-		v, err2 := strconv.Atoi(parts[0])
-		if len(parts) < 2 || len(parts) > 3 || err != nil || err2 != nil || v < 0 || v >= numBuckets || stop < 0 || stop > numBuckets {
-			return nil, "", fmt.Errorf("list active pairs: cursor %q is not one this store returned", cursor)
-		}
-		b, after = v, parts[1]
+	b, after, stop, ok := parseWalkCursor(cursor)
+	if !ok {
+		return nil, "", fmt.Errorf("list active pairs: cursor %q is not one this store returned", cursor)
 	}
 	pairs, nb, na, err := s.scanActive(ctx, b, after, n, "scan", stop)
 	if err != nil {
@@ -188,6 +172,29 @@ func (s *Store) ActivePairs(ctx context.Context, cursor string, n int) ([]Active
 		next += "|" + strconv.Itoa(stop)
 	}
 	return pairs, next, nil
+}
+
+// parseWalkCursor decodes "bucket|after" or "bucket|after|stop" ("" is
+// the whole set).
+func parseWalkCursor(cursor string) (b int, after string, stop int, ok bool) {
+	if cursor == "" {
+		return 0, "", numBuckets, true
+	}
+	parts := strings.Split(cursor, "|")
+	if len(parts) < 2 || len(parts) > 3 {
+		return 0, "", 0, false
+	}
+	b, err := strconv.Atoi(parts[0])
+	if err != nil || b < 0 || b >= numBuckets {
+		return 0, "", 0, false
+	}
+	stop = numBuckets
+	if len(parts) == 3 {
+		if stop, err = strconv.Atoi(parts[2]); err != nil || stop < 0 || stop > numBuckets {
+			return 0, "", 0, false
+		}
+	}
+	return b, parts[1], stop, true
 }
 
 // WalkFrom returns the start cursors of walks that together see every

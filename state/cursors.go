@@ -25,6 +25,8 @@ type Cursors struct {
 	// FlashdutyDeep is when the last deep discovery (the one that re-lists
 	// the whole overlap) completed; zero when none did.
 	FlashdutyDeep time.Time
+	// Sweep is the resync sweep's position.
+	Sweep Sweep
 }
 
 // setFieldScript: fenced; KEYS[2] hash; ARGV[4] field, ARGV[5] value.
@@ -33,9 +35,10 @@ redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
 return 1
 `)
 
-// Cursors reads both cursors (one round trip).
+// Cursors reads every poll position, the resync sweep's included (one
+// round trip).
 func (s *Store) Cursors(ctx context.Context) (Cursors, error) {
-	vals, err := s.rdb.HMGet(ctx, s.key(keyCursors), "sn", "fd", "fdd").Result()
+	vals, err := s.rdb.HMGet(ctx, s.key(keyCursors), "sn", "fd", "fdd", sweepField).Result()
 	if err != nil {
 		return Cursors{}, s.wrap("read cursors", err)
 	}
@@ -49,6 +52,10 @@ func (s *Store) Cursors(ctx context.Context) (Cursors, error) {
 	}
 	if v, ok := vals[2].(string); ok {
 		c.FlashdutyDeep = fromSec(v)
+	}
+	sw, _ := vals[3].(string)
+	if c.Sweep, err = parseSweep(sw); err != nil {
+		return c, err
 	}
 	return c, nil
 }

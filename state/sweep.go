@@ -2,12 +2,9 @@ package state
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Sweep is the position of the resync sweep: a full re-check of every
@@ -26,14 +23,17 @@ const (
 	sweepDone  = "-"
 )
 
-// Sweep reads the resync sweep's position (one round trip).
+// Sweep reads the resync sweep's position (one round trip; Cursors reads
+// it too, with the other positions).
 func (s *Store) Sweep(ctx context.Context) (Sweep, error) {
-	v, err := s.rdb.HGet(ctx, s.key(keyCursors), sweepField).Result()
-	if errors.Is(err, redis.Nil) {
+	c, err := s.Cursors(ctx)
+	return c.Sweep, err
+}
+
+// parseSweep decodes the sweep field; "" (absent) is no sweep yet.
+func parseSweep(v string) (Sweep, error) {
+	if v == "" {
 		return Sweep{}, nil
-	}
-	if err != nil {
-		return Sweep{}, s.wrap("read resync sweep", err)
 	}
 	at, cur, ok := strings.Cut(v, "|")
 	started := fromMs(at)
