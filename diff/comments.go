@@ -13,7 +13,8 @@ const commentTime = "2006-01-02 15:04:05 UTC"
 // comments plans the comments to mirror both ways and returns the marks of
 // the source comments handled in this pass. Each human comment is mirrored
 // once: it is skipped when the base marks it handled, when the other side
-// already holds its attributed copy, or when its author is snowduty.
+// already holds its attributed copy (every part of it, for a comment split
+// into parts; the parts missing are posted), or when its author is snowduty.
 func (c *computer) comments() []CommentMark {
 	var marks []CommentMark
 	seen := map[CommentMark]bool{}
@@ -51,14 +52,14 @@ func (c *computer) comments() []CommentMark {
 				kind = "work note"
 			}
 			header := fmt.Sprintf("[ServiceNow %s by %s, %s", kind, e.CreatedBy, e.CreatedOn.UTC().Format(commentTime))
-			chunks := split(header, body, FDCommentMax)
+			missing := missingParts(split(header, body, FDCommentMax), fdTexts)
 			switch {
-			case slices.Contains(fdTexts, norm(chunks[0])):
+			case len(missing) == 0:
 			case !c.p.Direction.allows(Flashduty):
 				blockedToFD++
 				continue
 			default:
-				c.plan.Flashduty.Comments = append(c.plan.Flashduty.Comments, chunks...)
+				c.plan.Flashduty.Comments = append(c.plan.Flashduty.Comments, missing...)
 			}
 			marks = append(marks, mark)
 		}
@@ -88,14 +89,14 @@ func (c *computer) comments() []CommentMark {
 				author = "member " + itoa(fc.CreatorID)
 			}
 			header := fmt.Sprintf("[Flashduty comment by %s, %s", author, fc.CreatedAt.UTC().Format(commentTime))
-			chunks := split(header, body, c.p.Mapping.ServiceNowCommentMax)
+			missing := missingParts(split(header, body, c.p.Mapping.ServiceNowCommentMax), snowTexts)
 			switch {
-			case slices.Contains(snowTexts, norm(chunks[0])):
+			case len(missing) == 0:
 			case !c.p.Direction.allows(ServiceNow):
 				blockedToSnow++
 				continue
 			default:
-				for _, ch := range chunks {
+				for _, ch := range missing {
 					c.plan.ServiceNow.Comments = append(c.plan.ServiceNow.Comments, SnowComment{Element: c.p.Mapping.CommentTarget, Text: ch})
 				}
 			}
@@ -129,6 +130,20 @@ func (c *computer) fdMark(fc FDComment) (mark CommentMark, ok bool) {
 func (c *computer) ownFD(id int64) bool {
 	o := c.p.Origin
 	return id != 0 && (id == o.FlashdutyMemberID || id == o.FlashdutyAccountID)
+}
+
+// missingParts returns the parts of a mirrored comment that the target
+// side does not hold yet (targets are its comments, normalized). Each part
+// carries its own "(i/n)" header, so an attempt that stopped after some
+// parts is completed with the rest: none is posted twice, none dropped.
+func missingParts(parts, targets []string) []string {
+	var out []string
+	for _, p := range parts {
+		if !slices.Contains(targets, norm(p)) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // split renders body under header (an unterminated "[…" prefix) in chunks of

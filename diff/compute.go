@@ -86,6 +86,11 @@ func (c *computer) merge() {
 			continue
 		}
 		b, has := c.base.field(key)
+		if !has && c.copyOf(key, s, f) {
+			// No base, and one side holds our (shortened) copy of the
+			// other: they agree, the full text stays where it is.
+			continue
+		}
 		sChanged := !has || fingerprint(s) != b.ServiceNow
 		fChanged := !has || fingerprint(f) != b.Flashduty
 		if key == KeySeverity && has && c.snow.Urgency == c.base.Urgency {

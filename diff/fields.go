@@ -115,6 +115,41 @@ func (c *computer) oneWay(key string, to Side, src, tgt string, write func(strin
 	}
 }
 
+// copyOf reports whether one side's canonical text s (ServiceNow) or f
+// (Flashduty) is what snowduty writes for the other's: the same text cut
+// to the target's limit by any write that carries it (a ServiceNow update;
+// a Flashduty reset, or its create, whose description also makes room for
+// the "[ServiceNow: <number>]" line). Without a base, such a pair agrees:
+// the shortened copy is not an edit, and must never replace the full text.
+func (c *computer) copyOf(key, s, f string) bool {
+	if s == f {
+		return true
+	}
+	m := c.p.Mapping
+	var snMax int
+	var fdMax []int
+	switch key {
+	case KeyTitle:
+		snMax, fdMax = m.ServiceNowTitleMax, []int{FDTitleResetMax, FDTitleCreateMax}
+	case KeyDescription:
+		snMax, fdMax = m.ServiceNowDescriptionMax, []int{FDDescriptionMax, FDDescriptionCreateMax}
+		if c.snow != nil && c.snow.Number != "" {
+			fdMax = append(fdMax, FDDescriptionCreateMax-runes(refLine(c.snow.Number))-2)
+		}
+	default:
+		return false
+	}
+	if snMax > 0 && s == truncate(f, snMax) {
+		return true
+	}
+	for _, n := range fdMax {
+		if f == truncate(s, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // closeNotes is what ServiceNow's close_notes gets when Flashduty closes.
 func (c *computer) closeNotes() string {
 	if c.fd != nil {

@@ -126,11 +126,8 @@ func (c *computer) heldBefore(key, s string, last int) bool {
 }
 
 // sameAs reports whether ServiceNow's canonical value s matches a raw
-// Flashduty value v, as written to ServiceNow (titles may be truncated).
+// Flashduty value v, or is our copy of it either way (texts may be
+// truncated, see copyOf).
 func (c *computer) sameAs(key, s, v string) bool {
-	v = norm(v)
-	if key == KeyTitle {
-		return s == v || s == truncate(v, c.p.Mapping.ServiceNowTitleMax)
-	}
-	return s == v
+	return c.copyOf(key, s, norm(v))
 }

@@ -24,6 +24,15 @@ var errCreatePending = errors.New("an earlier create of this pair is unresolved;
 func (p *Poller) createFD(ctx context.Context, c *pair) {
 	sn := c.snow
 	pairID := state.PairIDForSysID(sn.SysID)
+	if sn.Number == "" {
+		// The number is the copy's only mark: without it, a copy whose
+		// create answer was lost could not be found again (a search for ""
+		// matches any incident), and discovery would take it for a new
+		// Flashduty incident. Park the pair rather than risk either.
+		c.fail("servicenow", noIdentityError(fmt.Sprintf("servicenow incident %s has no number the integration user can read (blank, or hidden by a field-level ACL on incident.number): "+
+			"snowduty cannot mark or find its Flashduty copy, so it creates none; grant the user read access to incident.number", sn.SysID)))
+		return
+	}
 	// Search first, every time: if an earlier create landed but neither its
 	// link (Redis lost) nor correlation_id (crash before the PATCH) was
 	// kept, the "[ServiceNow: INC…]" line still finds it. One list call per
@@ -208,6 +217,10 @@ func sideOf(o state.Origin) string {
 // searchFD looks for a Flashduty incident that snowduty created for a
 // ServiceNow number (its description carries "[ServiceNow: <number>]").
 func (p *Poller) searchFD(ctx context.Context, number string, since time.Time) (string, error) {
+	if number == "" {
+		// An empty query lists every incident: never search for nothing.
+		return "", noIdentityError("search flashduty for a servicenow copy: the servicenow number is empty")
+	}
 	var found string
 	var channels []int64
 	if p.o.CreateChannelID != 0 {
@@ -216,7 +229,7 @@ func (p *Poller) searchFD(ctx context.Context, number string, since time.Time) (
 	errStop := errors.New("stop")
 	err := p.fd.List(ctx, flashduty.ListQuery{Since: since, Until: p.now().Add(time.Minute), ChannelIDs: channels, Query: number}, func(items []flashduty.Incident) error {
 		for _, it := range items {
-			if refNumber(it.Description) == number {
+			if it.ID != "" && refNumber(it.Description) == number {
 				found = it.ID
 				return errStop
 			}

@@ -115,7 +115,7 @@ func (p *Poller) adopt(ctx context.Context, batch []*pair, write bool) error {
 		ref := refNumber(c.fd.Description)
 		for i := range found {
 			sn := &found[i]
-			byCorr := sn.CorrelationID == c.fd.ID
+			byCorr := c.fd.ID != "" && sn.CorrelationID == c.fd.ID
 			byNumber := ref != "" && sn.Number == ref && (sn.CorrelationID == "" || sn.CorrelationID == c.fd.ID)
 			if byCorr || byNumber {
 				p.link(ctx, c, sn, c.fd, write)

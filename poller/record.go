@@ -237,3 +237,9 @@ func errAttr(err error) slog.Attr { return slog.String(keyError, err.Error()) }
 type goneError string
 
 func (e goneError) Error() string { return string(e) }
+
+// noIdentityError reports an incident whose identity (the ServiceNow
+// number) is missing, so it can be neither searched for nor linked.
+type noIdentityError string
+
+func (e noIdentityError) Error() string { return string(e) }

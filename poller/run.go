@@ -167,6 +167,8 @@ func classOf(err error) httpx.Class {
 		return flashduty.ClassOf(err)
 	case errors.As(err, new(goneError)):
 		return classGone
+	case errors.As(err, new(noIdentityError)):
+		return classNoIdentity
 	case errors.Is(err, state.ErrFenced):
 		return classFenced
 	case errors.Is(err, state.ErrIdentityMismatch):
@@ -183,4 +185,7 @@ const (
 	classIdentity httpx.Class = "identity" // the state belongs to other systems
 	classInternal httpx.Class = "internal" // a bug or an unexpected error
 	classGone     httpx.Class = "gone"     // the partner incident no longer exists
+	// classNoIdentity: the incident's identity (its number) is unreadable,
+	// so it can be neither searched for nor linked.
+	classNoIdentity httpx.Class = "no_identity"
 )

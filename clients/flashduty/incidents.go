@@ -124,16 +124,22 @@ func (c *Client) listWindow(ctx context.Context, req listRequest, seen map[strin
 }
 
 // ListByIDs re-reads incidents by id in batches of 100. Unknown or deleted
-// ids are simply absent from the result. Duplicates are read once.
+// ids are simply absent from the result. Duplicates and empty ids are
+// dropped, and so is any answered incident whose id was not asked for: a
+// lookup only ever returns exact matches.
 func (c *Client) ListByIDs(ctx context.Context, ids []string) ([]Incident, error) {
-	ids = uniq(ids)
+	ids = slices.DeleteFunc(uniq(ids), func(id string) bool { return id == "" })
 	out := make([]Incident, 0, len(ids))
 	for batch := range slices.Chunk(ids, batchIDs) {
 		var page listResponse
 		if err := c.call(ctx, "/incident/list-by-ids", map[string][]string{"incident_ids": batch}, &page, idempotent); err != nil {
 			return nil, fmt.Errorf("list incidents by id: %w", err)
 		}
-		out = append(out, page.Items...)
+		for _, it := range page.Items {
+			if it.ID != "" && slices.Contains(batch, it.ID) {
+				out = append(out, it)
+			}
+		}
 	}
 	return out, nil
 }

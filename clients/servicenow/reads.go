@@ -88,13 +88,29 @@ func (c *Client) incidentsIn(ctx context.Context, op, column string, ids, cols [
 		if err != nil {
 			return nil, err
 		}
-		incs, err := parseIncidents(rows)
+		incs, err := parseIncidents(exactRows(rows, column, chunk))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		out = append(out, incs...)
 	}
 	return out, nil
+}
+
+// exactRows keeps the rows whose column holds one of values exactly. An
+// instance ignores a condition on a column it does not know, and a
+// field-level ACL leaves the column out of the row: either way the answer
+// may hold rows the lookup did not ask for, and a lookup must only ever
+// return exact matches (a row without a sys_id is never one).
+func exactRows(rows []map[string]any, column string, values []string) []map[string]any {
+	want := make(map[string]bool, len(values))
+	for _, v := range values {
+		want[v] = true
+	}
+	return slices.DeleteFunc(rows, func(r map[string]any) bool {
+		v := str(r[column])
+		return v == "" || !want[v] || str(r["sys_id"]) == ""
+	})
 }
 
 // listAll reads every row of a small, stable result with offset paging

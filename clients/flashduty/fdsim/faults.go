@@ -14,6 +14,9 @@ type Fault struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// Count is how many requests it affects; 0 means 1.
 	Count int `json:"count,omitempty"`
+	// Skip lets this many matching requests through unharmed first, e.g.
+	// Skip 1 fails the second of a run of comment posts.
+	Skip int `json:"skip,omitempty"`
 	// Status is the HTTP status to answer with: 429, 500, 503, or 200 for
 	// an error envelope on a 200 answer (then Code must be set).
 	Status int `json:"status,omitempty"`
@@ -99,11 +102,16 @@ func (s *Server) ClearFaults() {
 }
 
 // takeFault returns the first fault matching path and uses up one of its
-// requests. The caller holds s.mu.
+// requests; while that fault still skips requests, it returns nil and
+// uses up one skip. The caller holds s.mu.
 func (s *Server) takeFault(path string) *Fault {
 	for i, f := range s.faults {
 		if f.Endpoint != "" && f.Endpoint != path {
 			continue
+		}
+		if f.Skip > 0 {
+			f.Skip--
+			return nil
 		}
 		f.Count--
 		if f.Count <= 0 {
