@@ -102,6 +102,15 @@ func (w *world) newEnv(t *testing.T, edit ...func(*poller.Options)) *env {
 	for _, e := range edit {
 		e(&o)
 	}
+	if o.DryRun {
+		// A dry run writes nothing: its store refuses every write.
+		ro, err := state.Open(t.Context(), state.Options{URL: w.redis.URL(), Logger: log, Prefix: "e2e:", Clock: time.Now, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ro.Close() })
+		store, o.Store = ro, ro
+	}
 	p, err := poller.New(o)
 	if err != nil {
 		t.Fatal(err)

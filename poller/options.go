@@ -69,7 +69,9 @@ type Options struct {
 	FeedBudget  int           // feed reads per pass for unchanged pairs
 	Concurrency int           // pairs worked on at once
 	BatchSize   int           // pairs per batch (state round trip, list-by-ids)
-	DryRun      bool
+	// DryRun plans and logs without writing anything to either side or to
+	// the state; Store must then be read-only (state.Options.ReadOnly).
+	DryRun bool
 
 	Schedules       Schedules
 	RunTimeout      time.Duration
@@ -125,6 +127,9 @@ func (o *Options) validate() error {
 		if n.v < n.min {
 			errs = append(errs, fmt.Errorf("%s: %d is below %d", n.name, n.v, n.min))
 		}
+	}
+	if o.DryRun && o.Store != nil && !o.Store.ReadOnly() {
+		errs = append(errs, errors.New("DryRun: the store must be opened read-only (state.Options.ReadOnly), so that a dry run writes nothing"))
 	}
 	if o.BatchSize > 100 {
 		errs = append(errs, fmt.Errorf("BatchSize: %d is above 100 (Flashduty's list-by-ids batch)", o.BatchSize))

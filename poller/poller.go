@@ -143,10 +143,25 @@ func (p *Poller) currentFence() (state.Fence, bool) {
 }
 
 // RunOnce runs one full pass: ServiceNow changes, Flashduty changes and the
-// due retries. Without the lease (the `once` command), it acquires it for
-// the pass and releases it after. It returns a *PassError when the pass ran
-// but some pairs failed (they are queued for retry).
+// due retries. Without the lease, it acquires it for the pass and releases
+// it after. It returns a *PassError when the pass ran but some pairs
+// failed (they are queued for retry).
 func (p *Poller) RunOnce(ctx context.Context) error {
+	return p.runPass(ctx, p.pollServiceNow, p.pollFlashduty, p.retryDue)
+}
+
+// RunOnceWithResync is the pass of `snowduty once`: RunOnce with the resync
+// sweep as the daemon runs it. A sweep is started when one is due on the
+// resync schedule (as the resync job does), and the Flashduty pass carries
+// its next slice, sized as for the daemon's Flashduty schedule. So a
+// deployment that runs `once` from cron also repairs drift that no change
+// feed shows: edits that do not bump sys_updated_on, a deleted partner.
+func (p *Poller) RunOnceWithResync(ctx context.Context) error {
+	return p.runPass(ctx, p.pollServiceNow, p.resync, p.pollFlashduty, p.retryDue)
+}
+
+// runPass runs steps as one pass under the pass lock and the lease.
+func (p *Poller) runPass(ctx context.Context, steps ...func(context.Context) error) error {
 	if err := p.Prepare(ctx); err != nil {
 		return err
 	}
@@ -160,7 +175,7 @@ func (p *Poller) RunOnce(ctx context.Context) error {
 	}
 	defer release()
 	var failures []PairFailure
-	for _, step := range []func(context.Context) error{p.pollServiceNow, p.pollFlashduty, p.retryDue} {
+	for _, step := range steps {
 		err := step(ctx)
 		var pe *PassError
 		switch {

@@ -73,6 +73,16 @@ func (p *Poller) nextSweepSlice(ctx context.Context, sw state.Sweep) (*sweepSlic
 	if p.o.DryRun || !sw.Running {
 		return nil, nil
 	}
+	if p.lastActive.Load() == 0 {
+		// A process's first pass (every `snowduty once`) has not counted
+		// the active set yet: count it, or its slice would be the minimum
+		// and a cron-driven sweep would never finish.
+		n, err := p.st.ActiveCount(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("size resync slice: %w", err)
+		}
+		p.lastActive.Store(n)
+	}
 	page, next, err := p.st.ActivePairs(ctx, sw.Cursor, p.sweepSize())
 	if err != nil {
 		return nil, fmt.Errorf("read resync slice: %w", err)

@@ -54,11 +54,14 @@ return {'mismatch', sn, fd}
 // *IdentityError) to run against state recorded for another ServiceNow
 // instance or Flashduty account, unless override is set, which re-records
 // it. This guards against a prod → sub-prod clone writing into the wrong
-// place.
+// place. A read-only store only compares (see Options.ReadOnly).
 func (s *Store) CheckIdentity(ctx context.Context, id Identity, override bool) error {
 	id = id.normalized()
 	if id.ServiceNowURL == "" || id.FlashdutyAccount == "" {
 		return fmt.Errorf("check identity: both the ServiceNow URL and the Flashduty account are required, got %q and %q", id.ServiceNowURL, id.FlashdutyAccount)
+	}
+	if s.o.ReadOnly {
+		return s.compareIdentity(ctx, id, override)
 	}
 	ov := "0"
 	if override {
@@ -77,6 +80,19 @@ func (s *Store) CheckIdentity(ctx context.Context, id Identity, override bool) e
 			logKeyRecorded, recorded.String(), logKeyIdentity, id.String())
 	}
 	return nil
+}
+
+// compareIdentity is CheckIdentity for a read-only store: it refuses a
+// mismatch (unless override) and records nothing.
+func (s *Store) compareIdentity(ctx context.Context, id Identity, override bool) error {
+	recorded, err := s.RecordedIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	if recorded == (Identity{}) || recorded.normalized() == id || override {
+		return nil
+	}
+	return &IdentityError{Prefix: s.o.Prefix, Recorded: recorded, Configured: id}
 }
 
 // RecordedIdentity returns the identity recorded in the state (zero when

@@ -31,7 +31,8 @@ type Store struct {
 
 // Open connects to Redis, checks that it answers, that the password is
 // accepted and that no key under the prefix has a foreign type, and records
-// the key layout version. The returned Store must be closed.
+// the key layout version (unless ReadOnly). The returned Store must be
+// closed.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	serverTime := o.Clock == nil
 	o = o.withDefaults()
@@ -49,6 +50,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		log:        o.Logger.With(logKeyComponent, "state", logKeyPrefix, o.Prefix),
 		tag:        "{" + o.Prefix + "}",
 		addr:       addr,
+	}
+	if o.ReadOnly {
+		rdb.AddHook(newReadOnlyHook())
 	}
 	if err := s.start(ctx); err != nil {
 		_ = rdb.Close()
@@ -140,10 +144,15 @@ func (s *Store) checkTypes(ctx context.Context) error {
 // state written with another layout.
 func (s *Store) checkLayout(ctx context.Context) error {
 	k := s.key(keyMeta)
-	if err := s.rdb.HSetNX(ctx, k, "layout", layoutVersion).Err(); err != nil {
-		return s.wrap("record key layout", err)
+	if !s.o.ReadOnly {
+		if err := s.rdb.HSetNX(ctx, k, "layout", layoutVersion).Err(); err != nil {
+			return s.wrap("record key layout", err)
+		}
 	}
 	got, err := s.rdb.HGet(ctx, k, "layout").Result()
+	if errors.Is(err, redis.Nil) && s.o.ReadOnly {
+		return nil // nothing recorded yet, and a read-only store records nothing
+	}
 	if err != nil {
 		return s.wrap("read key layout", err)
 	}
@@ -201,13 +210,15 @@ func newClient(o Options) (redis.UniversalClient, string, error) {
 			TLSConfig:        tlsConf,
 		}), fmt.Sprintf("sentinel master %q via %s", o.SentinelMaster, strings.Join(o.SentinelAddrs, ",")), nil
 	default:
-		return redis.NewClusterClient(&redis.ClusterOptions{
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                    o.ClusterAddrs,
 			Username:                 o.Username,
 			Password:                 o.Password,
 			TLSConfig:                tlsConf,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-		}), "cluster " + strings.Join(o.ClusterAddrs, ","), nil
+		})
+		cc.AddHook(migrationRetry{})
+		return cc, "cluster " + strings.Join(o.ClusterAddrs, ","), nil
 	}
 }
 

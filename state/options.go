@@ -28,6 +28,11 @@ type Options struct {
 	// CAFile is an optional PEM bundle added to the system roots for TLS.
 	CAFile string
 
+	// ReadOnly refuses every write before it reaches Redis (each fails with
+	// ErrReadOnly) and makes Open and CheckIdentity only compare, never
+	// record: what a dry run needs to leave the state exactly as it was.
+	ReadOnly bool
+
 	// Prefix starts every key, so several integrations can share a Redis.
 	// Default "snowduty:". No spaces or braces.
 	Prefix string

@@ -35,6 +35,16 @@ end
 return out
 `)
 
+// ActiveCount returns how many pairs are in the active set (one round trip
+// that walks every bucket: for an occasional sizing, not per pass).
+func (s *Store) ActiveCount(ctx context.Context) (int64, error) {
+	counts, err := countScript.Run(ctx, s.rdb, []string{s.key(keyMeta)}, s.tag).Int64Slice()
+	if err != nil {
+		return 0, s.wrap("count active pairs", err)
+	}
+	return counts[2], nil
+}
+
 // Status reads counts, cursors, the leader and the identity (a few round
 // trips; it walks every bucket, so call it for status, not per pass).
 func (s *Store) Status(ctx context.Context) (Status, error) {

@@ -51,7 +51,7 @@ func runOnce(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
 }
 
 func once(ctx context.Context, d *deps, stdout io.Writer) int {
-	err := d.poller.RunOnce(ctx)
+	err := d.poller.RunOnceWithResync(ctx)
 	var pe *poller.PassError
 	switch {
 	case err == nil:

@@ -170,7 +170,7 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 		URL: c.Redis.URL, SentinelMaster: c.Redis.SentinelMaster, SentinelAddrs: c.Redis.SentinelAddrs, ClusterAddrs: c.Redis.ClusterAddrs,
 		Username: c.Redis.Username, Password: c.Redis.Password.Reveal(), CAFile: c.Redis.CAFile, Prefix: c.StatePrefix,
 		Logger: log, LeaseTTL: c.LeaseTTL, LeaseRenew: c.LeaseRenew,
-		RetryMax: c.RetryCap, MaxAttempts: c.RetryMax,
+		RetryMax: c.RetryCap, MaxAttempts: c.RetryMax, ReadOnly: c.DryRun,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
