@@ -69,11 +69,14 @@ func TestReadOnlyStoreWritesNothing(t *testing.T) {
 	}
 
 	writes := map[string]func() error{
-		"put link":     func() error { return ro.PutLink(ctx, Link{SysID: "sys2", IncidentID: "inc2", Origin: OriginFlashduty}) },
-		"add active":   func() error { return ro.AddActive(ctx, "sn:x") },
-		"schedule":     func() error { _, err := ro.Schedule(ctx, "sn:x", "patch", "e"); return err },
-		"acquire":      func() error { _, _, err := ro.AcquireLease(ctx, "dry"); return err },
-		"snapshots":    func() error { _, err := ro.PutSnapshots(ctx, f, []SnapshotWrite{{PairID: l.PairID(), Data: []byte("x")}}); return err },
+		"put link":   func() error { return ro.PutLink(ctx, Link{SysID: "sys2", IncidentID: "inc2", Origin: OriginFlashduty}) },
+		"add active": func() error { return ro.AddActive(ctx, "sn:x") },
+		"schedule":   func() error { _, err := ro.Schedule(ctx, "sn:x", "patch", "e"); return err },
+		"acquire":    func() error { _, _, err := ro.AcquireLease(ctx, "dry"); return err },
+		"snapshots": func() error {
+			_, err := ro.PutSnapshots(ctx, f, []SnapshotWrite{{PairID: l.PairID(), Data: []byte("x")}})
+			return err
+		},
 		"identity":     func() error { return ro.CheckIdentity(ctx, other, true) },
 		"begin create": func() error { _, err := ro.BeginCreate(ctx, f, "sn:y", SideFlashduty, clock.Now()); return err },
 	}
