@@ -15,10 +15,16 @@ const commentTime = "2006-01-02 15:04:05 UTC"
 // once: it is skipped when the base marks it handled, when the other side
 // already holds its attributed copy (every part of it, for a comment split
 // into parts; the parts missing are posted), or when its author is snowduty.
+// When the ServiceNow journal is unreadable, no ServiceNow comment is seen,
+// and copies of Flashduty comments are looked for in the incident's journal
+// history (SnowView.History); where that could not be read either, the
+// Flashduty comments the base does not mark handled wait, rather than risk
+// a second copy.
 func (c *computer) comments() []CommentMark {
 	var marks []CommentMark
 	seen := map[CommentMark]bool{}
-	blockedToFD, blockedToSnow := 0, 0
+	blocked := map[Side]int{}
+	held := 0
 
 	var fdTexts, snowTexts []string
 	if c.fd != nil {
@@ -26,10 +32,20 @@ func (c *computer) comments() []CommentMark {
 			fdTexts = append(fdTexts, norm(fc.Text))
 		}
 	}
+	unreadable := c.snow != nil && c.snow.JournalUnreadable
 	if c.snow != nil {
 		for _, e := range c.snow.Journal {
 			snowTexts = append(snowTexts, norm(e.Value))
 		}
+	}
+	fdHas := func(part string) bool { return slices.Contains(fdTexts, norm(part)) }
+	snowHas := func(part string) bool { return slices.Contains(snowTexts, norm(part)) }
+	if unreadable {
+		history := norm(c.snow.History)
+		snowHas = func(part string) bool { return strings.Contains(history, norm(part)) }
+	}
+	if unreadable {
+		c.skip(Flashduty, KeyComments, "the servicenow journal (sys_journal_field) is unreadable: comments from servicenow are not mirrored; grant the integration user the audit_viewer role or a read ACL on sys_journal_field")
 	}
 
 	if c.snow != nil {
@@ -52,16 +68,12 @@ func (c *computer) comments() []CommentMark {
 				kind = "work note"
 			}
 			header := fmt.Sprintf("[ServiceNow %s by %s, %s", kind, e.CreatedBy, e.CreatedOn.UTC().Format(commentTime))
-			missing := missingParts(split(header, body, FDCommentMax), fdTexts)
-			switch {
-			case len(missing) == 0:
-			case !c.p.Direction.allows(Flashduty):
-				blockedToFD++
-				continue
-			default:
-				c.plan.Flashduty.Comments = append(c.plan.Flashduty.Comments, missing...)
+			switch c.mirror(Flashduty, mark, split(header, body, FDCommentMax), fdHas) {
+			case mirrorBlocked:
+				blocked[Flashduty]++
+			case mirrorHandled:
+				marks = append(marks, mark)
 			}
-			marks = append(marks, mark)
 		}
 	}
 
@@ -89,27 +101,85 @@ func (c *computer) comments() []CommentMark {
 				author = "member " + itoa(fc.CreatorID)
 			}
 			header := fmt.Sprintf("[Flashduty comment by %s, %s", author, fc.CreatedAt.UTC().Format(commentTime))
-			missing := missingParts(split(header, body, c.p.Mapping.ServiceNowCommentMax), snowTexts)
-			switch {
-			case len(missing) == 0:
-			case !c.p.Direction.allows(ServiceNow):
-				blockedToSnow++
+			parts := split(header, body, c.p.Mapping.ServiceNowCommentMax)
+			if unreadable && !c.snow.HistoryRead && len(c.missing(mark, parts, snowHas)) > 0 {
+				held++
 				continue
-			default:
-				for _, ch := range missing {
-					c.plan.ServiceNow.Comments = append(c.plan.ServiceNow.Comments, SnowComment{Element: c.p.Mapping.CommentTarget, Text: ch})
-				}
 			}
-			marks = append(marks, mark)
+			switch c.mirror(ServiceNow, mark, parts, snowHas) {
+			case mirrorBlocked:
+				blocked[ServiceNow]++
+			case mirrorHandled:
+				marks = append(marks, mark)
+			}
 		}
 	}
-	if blockedToFD > 0 {
-		c.skip(Flashduty, KeyComments, fmt.Sprintf("direction %s does not write to flashduty: %d servicenow comments not mirrored", c.p.Direction, blockedToFD))
+	if n := blocked[Flashduty]; n > 0 {
+		c.skip(Flashduty, KeyComments, fmt.Sprintf("direction %s does not write to flashduty: %d servicenow comments not mirrored", c.p.Direction, n))
 	}
-	if blockedToSnow > 0 {
-		c.skip(ServiceNow, KeyComments, fmt.Sprintf("direction %s does not write to servicenow: %d flashduty comments not mirrored", c.p.Direction, blockedToSnow))
+	if n := blocked[ServiceNow]; n > 0 {
+		c.skip(ServiceNow, KeyComments, fmt.Sprintf("direction %s does not write to servicenow: %d flashduty comments not mirrored", c.p.Direction, n))
+	}
+	if held > 0 {
+		c.skip(ServiceNow, KeyComments, fmt.Sprintf("neither the servicenow journal nor the incident's comments history is readable: %d flashduty comments held back, since copies posted earlier cannot be seen; they are mirrored once the journal can be read", held))
 	}
 	return marks
+}
+
+// The outcomes of mirror.
+const (
+	mirrorHandled = iota // every part is on the target, or planned
+	mirrorBlocked        // the direction does not write to the target
+)
+
+// mirror plans the parts of one source comment that side to lacks, and
+// records which of the plan's comments they are (for PartialBase).
+func (c *computer) mirror(to Side, mark CommentMark, parts []string, has func(string) bool) int {
+	missing := c.missing(mark, parts, has)
+	switch {
+	case len(missing) == 0:
+		return mirrorHandled
+	case !c.p.Direction.allows(to):
+		return mirrorBlocked
+	}
+	post := commentPost{to: to, mark: mark, total: len(parts)}
+	for _, i := range missing {
+		post.parts = append(post.parts, i)
+		if to == Flashduty {
+			c.plan.Flashduty.Comments = append(c.plan.Flashduty.Comments, parts[i])
+		} else {
+			c.plan.ServiceNow.Comments = append(c.plan.ServiceNow.Comments, SnowComment{Element: c.p.Mapping.CommentTarget, Text: parts[i]})
+		}
+	}
+	c.plan.posts = append(c.plan.posts, post)
+	return mirrorHandled
+}
+
+// missing returns the indexes of the parts of a mirrored comment that the
+// target side does not hold (has reports whether it holds one) and that the
+// base does not mark as posted. Each part carries its own "(i/n)"
+// header, so an attempt that stopped after some parts is completed with the
+// rest: none is posted twice, none dropped.
+func (c *computer) missing(mark CommentMark, parts []string, has func(string) bool) []int {
+	var out []int
+	for i, p := range parts {
+		if has(p) {
+			continue
+		}
+		if len(parts) > 1 {
+			if pm := partMark(mark, i); c.base.handled(pm.Side, pm.ID, pm.At) {
+				continue
+			}
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// partMark is the mark of part i of a source comment mirrored in parts:
+// stored by a partial base when that part landed but not all of them did.
+func partMark(m CommentMark, i int) CommentMark {
+	return CommentMark{Side: m.Side, ID: fingerprint(fmt.Sprintf("part:%d:%d", m.ID, i)), At: m.At}
 }
 
 // fdMark is the mark of a Flashduty comment to mirror; ok is false for an
@@ -130,20 +200,6 @@ func (c *computer) fdMark(fc FDComment) (mark CommentMark, ok bool) {
 func (c *computer) ownFD(id int64) bool {
 	o := c.p.Origin
 	return id != 0 && (id == o.FlashdutyMemberID || id == o.FlashdutyAccountID)
-}
-
-// missingParts returns the parts of a mirrored comment that the target
-// side does not hold yet (targets are its comments, normalized). Each part
-// carries its own "(i/n)" header, so an attempt that stopped after some
-// parts is completed with the rest: none is posted twice, none dropped.
-func missingParts(parts, targets []string) []string {
-	var out []string
-	for _, p := range parts {
-		if !slices.Contains(targets, norm(p)) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // split renders body under header (an unterminated "[…" prefix) in chunks of

@@ -104,6 +104,17 @@ type SnowView struct {
 	Columns map[string]string `json:"columns,omitempty"`
 	// Journal holds the journal entries read in this pass, any order.
 	Journal []SnowJournalEntry `json:"journal,omitempty"`
+	// JournalUnreadable reports that the journal could not be read (the
+	// integration user may not read sys_journal_field): no ServiceNow
+	// comment is seen, and earlier copies of Flashduty comments are looked
+	// for in History instead; without it (HistoryRead false), Flashduty
+	// comments the base does not mark handled wait (see Compute).
+	JournalUnreadable bool `json:"journal_unreadable,omitempty"`
+	// History is the journal as the incident's comments and work_notes
+	// fields show it (display values: every entry's text), read when the
+	// journal is unreadable.
+	History     string `json:"history,omitempty"`
+	HistoryRead bool   `json:"history_read,omitempty"`
 }
 
 // SnowJournalEntry is one sys_journal_field row.

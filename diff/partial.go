@@ -20,11 +20,15 @@ func (p Plan) Pushed() map[string]Side {
 // failure: fields whose write landed (landed(key, side) is true) take the
 // new base, fields whose write did not land keep the old one (or have none,
 // when old is nil), so the next pass pushes them again instead of seeing
-// both sides changed and resolving a conflict. The update marks and the
-// comment marks stay the old ones: the next pass reads both sides' comments
-// again and finds the ones already mirrored by their attributed copy.
-// It returns nil when the plan has no new base.
-func (p Plan) PartialBase(old *Snapshot, landed func(key string, to Side) bool) *Snapshot {
+// both sides changed and resolving a conflict. posted(side) is how many of
+// the plan's comments to side landed, in order: the comments wholly posted
+// are marked handled, and of a comment split into parts, the parts posted
+// are, so the next attempt posts only the rest even where it cannot read
+// the target's comments (an unreadable ServiceNow journal). The other
+// comment marks and the update marks stay the old ones: the next pass reads
+// both sides' comments again and finds anything else already mirrored by
+// its attributed copy. It returns nil when the plan has no new base.
+func (p Plan) PartialBase(old *Snapshot, landed func(key string, to Side) bool, posted func(to Side) int) *Snapshot {
 	if p.NewBase == nil {
 		return nil
 	}
@@ -55,5 +59,33 @@ func (p Plan) PartialBase(old *Snapshot, landed func(key string, to Side) bool) 
 	nb.SnowModCount, nb.SnowUpdatedOn, nb.FDUpdatedAt = old.SnowModCount, old.SnowUpdatedOn, old.FDUpdatedAt
 	nb.Comments = slices.Clone(old.Comments)
 	nb.SnowCommentHighWater, nb.FDCommentHighWater = old.SnowCommentHighWater, old.FDCommentHighWater
+	if marks := p.postedMarks(posted); len(marks) > 0 {
+		// No eviction here: a high water moved up could cover a comment
+		// not handled yet. The next full base applies the usual limit.
+		nb.addComments(marks, len(nb.Comments)+len(marks))
+	}
 	return &nb
+}
+
+// postedMarks returns the marks of the comments (or, of a comment split
+// into parts, the parts) whose posts landed: the first posted(side) of the
+// plan's comments to each side.
+func (p Plan) postedMarks(posted func(to Side) int) []CommentMark {
+	left := map[Side]int{ServiceNow: posted(ServiceNow), Flashduty: posted(Flashduty)}
+	var out []CommentMark
+	for _, cp := range p.posts {
+		n := min(left[cp.to], len(cp.parts))
+		left[cp.to] -= n
+		if n == 0 {
+			continue
+		}
+		if n == len(cp.parts) {
+			out = append(out, cp.mark) // every part is on the target now
+			continue
+		}
+		for _, i := range cp.parts[:n] {
+			out = append(out, partMark(cp.mark, i))
+		}
+	}
+	return out
 }

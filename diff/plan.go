@@ -20,6 +20,18 @@ type Plan struct {
 	baseChanged bool
 	// pushes maps each field written to the side it is written to.
 	pushes map[string]Side
+	// posts lists, in the order of each side's Comments, the source
+	// comment each posted part belongs to (for PartialBase).
+	posts []commentPost
+}
+
+// commentPost is one source comment whose parts the plan posts to side to:
+// parts are the indexes (0-based, of total) of the parts posted, in order.
+type commentPost struct {
+	to    Side
+	mark  CommentMark
+	parts []int
+	total int
 }
 
 // SnowPlan is what to write to ServiceNow.

@@ -50,8 +50,11 @@ func (p *Poller) applySnow(ctx context.Context, c *pair, sysID string) error {
 		if err != nil {
 			return err
 		}
-		if i == 0 && c.landed != nil {
+		if c.landed != nil {
 			c.landed.snowFields = true
+			if len(sp.Comments) > 0 {
+				c.landed.snowComments = i + 1 // body i carries comment i
+			}
 		}
 		last = inc
 	}
@@ -134,6 +137,9 @@ func (p *Poller) applyFD(ctx context.Context, c *pair, id string) error {
 	for _, text := range fp.Comments {
 		if err := p.fd.Comment(ctx, id, text); err != nil {
 			return err
+		}
+		if c.landed != nil {
+			c.landed.fdComments++
 		}
 		p.metrics.pushed.WithLabelValues("flashduty", "comments").Inc()
 	}

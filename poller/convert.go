@@ -44,6 +44,16 @@ func snowView(in *servicenow.Incident, journal []servicenow.JournalEntry) *diff.
 	return v
 }
 
+// pairSnowView is the pair's ServiceNow side as diff sees it, with what
+// the pass learned of its journal.
+func pairSnowView(c *pair) *diff.SnowView {
+	v := snowView(c.snow, c.journal)
+	if v != nil && c.journalUnreadable {
+		v.JournalUnreadable, v.History, v.HistoryRead = true, c.history, c.historyRead
+	}
+	return v
+}
+
 // fdView turns a Flashduty incident and the comment items of its feed into
 // diff's view. names resolves person ids to names for attribution.
 func fdView(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]string) *diff.FDView {

@@ -14,6 +14,7 @@ type ServiceNow interface {
 	FindByCorrelationIDs(ctx context.Context, ids []string) ([]servicenow.Incident, error)
 	FindByNumbers(ctx context.Context, numbers []string) ([]servicenow.Incident, error)
 	Journal(ctx context.Context, q servicenow.JournalQuery) ([]servicenow.JournalEntry, error)
+	JournalHistory(ctx context.Context, sysIDs []string) (map[string]string, error)
 	Create(ctx context.Context, fields map[string]string) (servicenow.Incident, error)
 	Update(ctx context.Context, sysID string, fields map[string]string) (servicenow.Incident, error)
 	CurrentUser(ctx context.Context) (servicenow.User, error)

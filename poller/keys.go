@@ -24,4 +24,6 @@ const (
 	keyWinner     = "winner"
 	keyStarted    = "started"
 	keySlice      = "slice"
+	keyReason     = "reason"
+	keyHint       = "hint"
 )

@@ -17,6 +17,17 @@ type landed struct {
 	fdReset    bool            // /incident/reset (title, description, severity)
 	fdActions  bool            // every state call (status)
 	fdFields   map[string]bool // /incident/field/reset per field name
+	// snowComments and fdComments count the plan's comments posted to each
+	// side, in order (a comment split into parts counts each part).
+	snowComments, fdComments int
+}
+
+// posted reports how many of the plan's comments to side to landed.
+func (l *landed) posted(to diff.Side) int {
+	if to == diff.ServiceNow {
+		return l.snowComments
+	}
+	return l.fdComments
 }
 
 // has reports whether key's write to side to landed.
@@ -36,7 +47,7 @@ func (l *landed) has(key string, to diff.Side) bool {
 
 // any reports whether any write group landed.
 func (l *landed) any() bool {
-	return l.snowFields || l.fdReset || l.fdActions || len(l.fdFields) > 0
+	return l.snowFields || l.fdReset || l.fdActions || len(l.fdFields) > 0 || l.snowComments > 0 || l.fdComments > 0
 }
 
 // partialBase is the base to store for a pair whose writes failed part-way,
@@ -45,7 +56,7 @@ func (c *pair) partialBase() *diff.Snapshot {
 	if c.landed == nil || !c.landed.any() {
 		return nil
 	}
-	return c.plan.PartialBase(c.base, c.landed.has)
+	return c.plan.PartialBase(c.base, c.landed.has, c.landed.posted)
 }
 
 // storeNow stores an existing pair's snapshot as soon as its writes are

@@ -140,20 +140,8 @@ func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair)
 		journalFor = append(journalFor, c)
 	}
 	if len(journalFor) > 0 && len(p.o.Policy.Mapping.JournalElements()) > 0 {
-		ids := make([]string, len(journalFor))
-		for i, c := range journalFor {
-			ids[i] = c.snow.SysID
-		}
-		entries, err := p.sn.Journal(ctx, servicenow.JournalQuery{IncidentIDs: ids, Since: since, Elements: p.o.Policy.Mapping.JournalElements()})
-		if err != nil {
-			return errBatch("read servicenow journal", err)
-		}
-		byID := map[string][]servicenow.JournalEntry{}
-		for _, e := range entries {
-			byID[e.ElementID] = append(byID[e.ElementID], e)
-		}
-		for _, c := range journalFor {
-			c.journal, c.journalRead = byID[c.snow.SysID], true
+		if err := p.readJournal(ctx, journalFor, since); err != nil {
+			return err
 		}
 	}
 	checked := map[string]time.Time{}

@@ -129,7 +129,7 @@ func (p *Poller) Explain(ctx context.Context, ref string) (*Explanation, error) 
 	pol := p.policy(p.now())
 	p.planPair(c, pol)
 	ex := &Explanation{Link: c.link, PairID: c.key(), Base: c.base, Plan: c.plan, Triggered: c.link != nil || p.triggered(c),
-		ServiceNow: snowView(c.snow, c.journal), Flashduty: fdView(c.fd, c.feed, p.nameMap())}
+		ServiceNow: pairSnowView(c), Flashduty: fdView(c.fd, c.feed, p.nameMap())}
 	if ex.Audit, err = p.st.AuditFor(ctx, c.key(), 50); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,9 @@ type Metrics struct {
 	leader         prometheus.Gauge
 	creates        *prometheus.CounterVec
 	sweepDone      prometheus.Gauge
+	// journalReadable is 1 when the last read of the ServiceNow journal
+	// worked, 0 when it was refused (comments from ServiceNow wait).
+	journalReadable prometheus.Gauge
 }
 
 // NewMetrics registers the series on reg.
@@ -70,6 +73,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 while this replica holds the lease and runs the schedules, else 0."}),
 		sweepDone: f.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "resync_completed_timestamp_seconds",
 			Help: "When the last resync sweep finished re-checking every active pair."}),
+		journalReadable: f.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "servicenow_journal_readable",
+			Help: "1 when the last read of the ServiceNow journal (sys_journal_field) worked; 0 when it was refused, so comments from ServiceNow are not mirrored."}),
 		creates: f.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "creates_total",
 			Help: "Incidents created, by target side and result (created, adopted, failed)."}, []string{"side", "result"}),
 	}

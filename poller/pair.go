@@ -22,8 +22,14 @@ type pair struct {
 
 	journal     []servicenow.JournalEntry
 	journalRead bool
-	feed        []flashduty.FeedItem
-	feedRead    bool
+	// journalUnreadable: the journal read was refused (see readJournal);
+	// history is then the incident's journal as its comments field shows
+	// it (historyRead when that could be read).
+	journalUnreadable bool
+	history           string
+	historyRead       bool
+	feed              []flashduty.FeedItem
+	feedRead          bool
 
 	// readAll asks for both sides' comments regardless of change marks
 	// (retries, resync, adoption), so that nothing is mirrored twice.

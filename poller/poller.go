@@ -48,6 +48,13 @@ type Poller struct {
 	// lastActive is the active-set size the last Flashduty pass counted;
 	// it sizes the resync sweep's slices.
 	lastActive atomic.Int64
+
+	// journal is whether the ServiceNow journal was readable at the last
+	// read (journalKnown once recorded in the state); journalLogged is set
+	// once a pass has logged that it is not.
+	journal       state.JournalAccess
+	journalKnown  bool
+	journalLogged atomic.Bool
 }
 
 // New checks the options and returns a Poller. It makes no network call;
@@ -196,6 +203,7 @@ func (p *Poller) runPass(ctx context.Context, steps ...func(context.Context) err
 func (p *Poller) lockPass(ctx context.Context) error {
 	select {
 	case p.pass <- struct{}{}:
+		p.journalLogged.Store(false) // a new pass logs an unreadable journal again
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for the running pass: %w", ctx.Err())

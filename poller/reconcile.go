@@ -125,7 +125,7 @@ func (p *Poller) planPair(c *pair, pol diff.Policy) {
 	if c.link != nil && (c.snow == nil || c.fd == nil) {
 		return // a partner is gone: reported by fetchPartners
 	}
-	c.plan = diff.Compute(c.base, snowView(c.snow, c.journal), fdView(c.fd, c.feed, p.nameMap()), pol)
+	c.plan = diff.Compute(c.base, pairSnowView(c), fdView(c.fd, c.feed, p.nameMap()), pol)
 	if c.link != nil && c.snow.CorrelationID == "" {
 		// A pair linked by adoption or by a search after an uncertain
 		// create: ServiceNow must name its partner, so the link can be

@@ -18,6 +18,7 @@ import (
 // clock minus Lag, so that a pass after nothing changed reads one empty
 // page instead of re-reading the last burst of changes.
 func (p *Poller) pollServiceNow(ctx context.Context) error {
+	p.probeJournal(ctx)
 	cur, err := p.st.Cursors(ctx)
 	if err != nil {
 		return fmt.Errorf("read cursors: %w", err)

@@ -21,6 +21,9 @@ type Status struct {
 	AuditEvents int64
 	Cursors     Cursors
 	Leader      *Leader // nil when nobody holds the lease
+	// Journal says whether the ServiceNow journal was readable when the
+	// daemon last tried.
+	Journal JournalAccess
 }
 
 // countScript: KEYS[1] meta; ARGV tag. Returns sizes of the bucket
@@ -74,6 +77,9 @@ func (s *Store) Status(ctx context.Context) (Status, error) {
 		return st, err
 	}
 	if st.Identity, err = s.RecordedIdentity(ctx); err != nil {
+		return st, err
+	}
+	if st.Journal, err = s.JournalAccess(ctx); err != nil {
 		return st, err
 	}
 	l, ok, err := s.CurrentLeader(ctx)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -117,10 +119,15 @@ func exactRows(rows []map[string]any, column string, values []string) []map[stri
 // ordered by sys_id, stopping on X-Total-Count rather than on a short page
 // (the limit applies before ACLs).
 func (c *Client) listAll(ctx context.Context, op, table, query string, fields []string) ([]map[string]any, error) {
+	return c.listAllWith(ctx, op, table, query, fields, readParams())
+}
+
+// listAllWith is listAll with other base parameters (display values).
+func (c *Client) listAllWith(ctx context.Context, op, table, query string, fields []string, base url.Values) ([]map[string]any, error) {
 	const page = 1000
 	var out []map[string]any
 	for offset := 0; ; offset += page {
-		params := readParams()
+		params := maps.Clone(base)
 		params.Set("sysparm_query", joinQuery(query, "ORDERBYsys_id"))
 		params.Set("sysparm_fields", strings.Join(fields, ","))
 		params.Set("sysparm_limit", strconv.Itoa(page))

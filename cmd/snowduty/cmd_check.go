@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/httpx"
 	"github.com/snowduty/snowduty/clients/servicenow"
+	"github.com/snowduty/snowduty/poller"
 	"github.com/snowduty/snowduty/state"
 )
 
@@ -50,10 +52,18 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 	report("servicenow login as "+c.ServiceNow.Username, err, snowHint(err))
 	if err == nil {
 		fmt.Fprintf(w, "      integration user %s (time zone %q): its own writes are recognised by this name\n", user.UserName, user.TimeZone)
-		_, err = d.sn.Changes(ctx, servicenow.ChangeQuery{Scope: c.ServiceNow.Query, PageSize: 1})
+		page, err := d.sn.Changes(ctx, servicenow.ChangeQuery{Scope: c.ServiceNow.Query, PageSize: 20})
 		report("servicenow incidents readable with the configured query", err, snowHint(err))
-		_, err = d.sn.Journal(ctx, servicenow.JournalQuery{IncidentIDs: []string{"00000000000000000000000000000000"}})
-		report("servicenow journal (sys_journal_field) readable", err, snowHint(err))
+		if err == nil {
+			report("servicenow incident numbers readable", checkNumbers(page.Incidents),
+				"snowduty finds and links its Flashduty copies by number: grant the integration user read access to incident.number")
+		}
+		err = checkJournal(ctx, d, page.Incidents)
+		hint := snowHint(err)
+		if servicenow.ClassOf(err) == httpx.Forbidden || errors.Is(err, errJournalHidden) {
+			hint = "comments from ServiceNow are not mirrored until then (fields and comments to ServiceNow still sync): " + poller.JournalHint
+		}
+		report("servicenow journal (sys_journal_field) readable", err, hint)
 		report("servicenow mapped columns exist and hold text", checkColumns(ctx, c, d), "needs the personalize_dictionary role to read sys_dictionary; or fix SNOWDUTY_FIELD_MAP / SNOWDUTY_SERVICENOW_FIELD_MAP")
 	}
 
@@ -90,6 +100,49 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 	}
 	fmt.Fprintln(w, "\nall checks passed")
 	return exitOK
+}
+
+// checkNumbers fails when a sampled incident shows no number: blank, or
+// the column hidden from the integration user by a field-level ACL.
+func checkNumbers(incs []servicenow.Incident) error {
+	for _, inc := range incs {
+		if inc.Number == "" {
+			return fmt.Errorf("incident %s shows no number (blank, or hidden by a field-level ACL on incident.number); such incidents are not synced", inc.SysID)
+		}
+	}
+	return nil
+}
+
+// errJournalHidden: journal rows exist but the integration user cannot see
+// them.
+var errJournalHidden = errors.New("sys_journal_field hides its rows from the integration user")
+
+// checkJournal reads the journal of sampled incidents: a 403, or no rows
+// for an incident whose comments field shows history (rows hidden by a read
+// ACL), means comments from ServiceNow cannot be mirrored.
+func checkJournal(ctx context.Context, d *deps, incs []servicenow.Incident) error {
+	ids := []string{"00000000000000000000000000000000"}
+	for _, inc := range incs {
+		ids = append(ids, inc.SysID)
+	}
+	entries, err := d.sn.Journal(ctx, servicenow.JournalQuery{IncidentIDs: ids, Elements: []string{"comments", "work_notes"}})
+	if err != nil || len(incs) == 0 {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		seen[e.ElementID] = true
+	}
+	hist, err := d.sn.JournalHistory(ctx, ids[1:])
+	if err != nil {
+		return nil // the history is a second opinion only
+	}
+	for _, inc := range incs {
+		if hist[inc.SysID] != "" && !seen[inc.SysID] {
+			return fmt.Errorf("%w: incident %s has comments, but no sys_journal_field row of it is readable", errJournalHidden, inc.Number)
+		}
+	}
+	return nil
 }
 
 // checkColumns verifies that every ServiceNow column the mappings name

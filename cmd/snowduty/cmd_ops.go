@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"text/tabwriter"
 	"time"
+
+	"github.com/snowduty/snowduty/poller"
 )
 
 // printJSON writes v as indented JSON.
@@ -62,9 +64,17 @@ func status(ctx context.Context, d *deps, stdout, stderr io.Writer) int {
 	fmt.Fprintf(w, "create intents\t%d\n", st.Intents)
 	fmt.Fprintf(w, "retry queue\t%d (%d due now)\n", st.RetryQueue, st.RetryDue)
 	fmt.Fprintf(w, "dead letters\t%d\n", st.DeadLetters)
+	if j := st.Journal; j.Unreadable() {
+		fmt.Fprintf(w, "servicenow journal\tUNREADABLE since %s: %s; comments from ServiceNow are not mirrored\n", j.Since.UTC().Format(time.RFC3339), j.Reason)
+	} else {
+		fmt.Fprintf(w, "servicenow journal\treadable\n")
+	}
 	_ = w.Flush()
 	if st.DeadLetters > 0 {
 		fmt.Fprintln(stdout, "\nsee them with: snowduty dead-letters; retry them with: snowduty dead-letters replay")
+	}
+	if st.Journal.Unreadable() {
+		fmt.Fprintln(stdout, "\nto mirror comments from ServiceNow: "+poller.JournalHint)
 	}
 	return exitOK
 }

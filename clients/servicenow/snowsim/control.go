@@ -227,6 +227,34 @@ func (s *Server) HideField(table, column string) {
 	s.hiddenFields[table+"."+column] = true
 }
 
+// TableDenial is how a hardened instance refuses a table's reads to a
+// user without the role its read ACL asks for.
+type TableDenial string
+
+// The ways a table's reads can be refused.
+const (
+	// DenyForbidden answers every read of the table with 403.
+	DenyForbidden TableDenial = "forbidden"
+	// DenyRows hides every row, present and future, from lists (200 with
+	// no rows) and single reads (404), as a row-level read ACL does.
+	DenyRows TableDenial = "rows"
+	// DenyNone lifts an earlier denial.
+	DenyNone TableDenial = ""
+)
+
+// DenyTable refuses reads of a table to non-admin API users, e.g.
+// DenyTable("sys_journal_field", DenyForbidden) for an instance where
+// reading journal entries needs more than itil. Writes are unaffected.
+func (s *Server) DenyTable(table string, how TableDenial) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if how == DenyNone {
+		delete(s.deniedTables, table)
+		return
+	}
+	s.deniedTables[table] = how
+}
+
 // ExpireTokens invalidates every OAuth access token, as if they had all
 // expired; refresh tokens stay valid.
 func (s *Server) ExpireTokens() {

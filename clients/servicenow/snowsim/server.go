@@ -132,7 +132,8 @@ type Server struct {
 	faults       []*Fault
 	calls        map[string]int
 	requests     []Request
-	hiddenFields map[string]bool      // "table.column" hidden by field ACL
+	hiddenFields map[string]bool // "table.column" hidden by field ACL
+	deniedTables map[string]TableDenial
 	resolved     map[string]bool      // incidents waiting for auto-close
 	journalBy    map[string][]*record // incident sys_id → journal rows, oldest first
 }
@@ -171,6 +172,7 @@ func (s *Server) reset() {
 	s.tokens, s.refresh = map[string]token{}, map[string]token{}
 	s.faults, s.calls, s.requests = nil, map[string]int{}, nil
 	s.hiddenFields, s.resolved = map[string]bool{}, map[string]bool{}
+	s.deniedTables = map[string]TableDenial{}
 	s.journalBy = map[string][]*record{}
 	s.users, s.usersByID = map[string]*User{}, map[string]*User{}
 	s.tables = map[string]*table{

@@ -87,6 +87,19 @@ func (s *Server) serveTable(w http.ResponseWriter, r *http.Request, partial bool
 		return
 	}
 	v := s.viewFor(r, user)
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch deny := s.deniedTables[tblName]; {
+	case read && !user.Admin && deny == DenyForbidden:
+		writeError(w, http.StatusForbidden, "Insufficient rights to query records", "User Not Authorized")
+		return
+	case read && !user.Admin && deny == DenyRows && id == "":
+		w.Header().Set("X-Total-Count", "0")
+		s.writeResult(w, http.StatusOK, []any{}, partial)
+		return
+	case read && !user.Admin && deny == DenyRows:
+		writeError(w, errNoRecord.status, errNoRecord.message, errNoRecord.detail)
+		return
+	}
 	switch {
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && id == "":
 		s.list(w, r, t, v, version, partial)
