@@ -38,18 +38,26 @@
 //     columns and ServiceNow columns → Flashduty fields. A source change is
 //     pushed; an empty source never overwrites the target.
 //   - Comments: every human comment is mirrored once, oldest first, prefixed
-//     with its origin, author and time and split to the target's limit.
-//     Comments written by snowduty (Policy.Origin) are never mirrored back.
-//     A comment counts as handled when the base lists it (bounded; older ones
-//     by a high-water time) or when its attributed copy is already on the
-//     other side (adoption after state loss, or a crash after a post).
+//     with its origin, author and time and split to the target's limit
+//     into parts "(i/n)". Comments written by snowduty (Policy.Origin) are
+//     never mirrored back. A comment counts as handled when the base lists
+//     it (bounded; older ones by a high-water time) or when every part of
+//     its attributed copy is already on the other side (adoption after state
+//     loss, or a crash after a post); of a copy only partly there, the
+//     missing parts are posted. When the ServiceNow journal is unreadable
+//     (SnowView.JournalUnreadable), no ServiceNow comment is seen, copies of
+//     Flashduty comments are looked for in SnowView.History, and without it
+//     the Flashduty comments the base does not mark wait (Skipped).
 //
 // No base: when a side is absent, the other side creates it and wins every
 // field (a Flashduty incident created from ServiceNow carries the number in
 // its description; a ServiceNow incident created from Flashduty carries
 // correlation_id and correlation_display). When both exist (an adopted link,
-// or lost state) differing fields are conflicts resolved by the policy. When
-// a base exists but a side is missing, nothing is re-created.
+// or lost state), a field on which one side holds snowduty's shortened copy
+// of the other's text agrees (the full text stays); other differing fields
+// are decided by Flashduty's timeline where it tells who changed the field
+// last (FDView.History), else they are conflicts resolved by the policy.
+// When a base exists but a side is missing, nothing is re-created.
 //
 // # Use
 //
@@ -58,12 +66,13 @@
 // applies the Plan (ServiceNow: Create or one PATCH of Update, then one PATCH
 // per comment; Flashduty: Create or Reset, Actions, Fields, Comments) and,
 // once every write of both sides succeeded, stores Plan.NewBase
-// (MarshalBinary). When any write failed it stores nothing: the next pass
-// sees the writes that did succeed as changes that agree with the other side
-// (or flow on), and finds comments already posted by their copies, so it
-// converges without reverting or duplicating. Storing NewBase after a
-// partial failure would instead record values one side does not hold. When
-// HasChanges is false there is nothing to write and nothing to store.
+// (MarshalBinary). When a write failed part-way, it stores PartialBase
+// instead: the fields whose writes landed take their new base, the others
+// keep the old one, and the comments (or parts) posted are marked; so the
+// next pass neither takes our own writes for conflicting edits nor posts a
+// comment twice. Storing NewBase after a partial failure would instead
+// record values one side does not hold. When HasChanges is false there is
+// nothing to write and nothing to store.
 //
 // The poller should read the journals Mapping.JournalElements and the
 // columns Mapping.Columns, and pass Flashduty i_comm feed items as
