@@ -42,18 +42,7 @@ func TestCronOnceRepairsDrift(t *testing.T) {
 		for i, id := range ids {
 			e.must(e.fd.Comment(fdsim.AliceID, id, fmt.Sprintf("quiet note %02d", i)))
 		}
-		mirrored := func() (total int) {
-			for i, id := range ids {
-				switch c := countJournal(e.sn.Journal(e.linkOf(id).SysID), fmt.Sprintf("quiet note %02d", i)); c {
-				case 0:
-				case 1:
-					total++
-				default:
-					t.Fatalf("quiet note %02d mirrored %d times", i, c)
-				}
-			}
-			return total
-		}
+		mirrored := func() int { return e.mirroredOnce(ids, "quiet note %02d") }
 		for range 24 { // two resync intervals of plain passes
 			time.Sleep(5 * time.Second)
 			cron(false)

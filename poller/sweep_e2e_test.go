@@ -44,18 +44,7 @@ func TestResyncSweepSpreadsOverPasses(t *testing.T) {
 		for i, id := range ids {
 			e.must(e.fd.Comment(fdsim.AliceID, id, fmt.Sprintf("quiet remark %02d", i)))
 		}
-		mirrored := func() (total int) {
-			for i, id := range ids {
-				switch c := countJournal(e.sn.Journal(e.linkOf(id).SysID), fmt.Sprintf("quiet remark %02d", i)); c {
-				case 0:
-				case 1:
-					total++
-				default:
-					t.Fatalf("quiet remark %02d mirrored %d times", i, c)
-				}
-			}
-			return total
-		}
+		mirrored := func() int { return e.mirroredOnce(ids, "quiet remark %02d") }
 		if got := mirrored(); got != 0 {
 			t.Fatalf("%d quiet comments mirrored before the daemon ran", got)
 		}
@@ -158,4 +147,21 @@ func TestResyncSweepOutlastingItsInterval(t *testing.T) {
 			t.Fatal("no warning that the sweep outlasted its interval")
 		}
 	})
+}
+
+// mirroredOnce counts the Flashduty incidents (ids) whose comment
+// fmt.Sprintf(format, i) reached their ServiceNow partner; a comment there
+// twice fails the test.
+func (e *env) mirroredOnce(ids []string, format string) (total int) {
+	e.t.Helper()
+	for i, id := range ids {
+		switch c := countJournal(e.sn.Journal(e.linkOf(id).SysID), fmt.Sprintf(format, i)); c {
+		case 0:
+		case 1:
+			total++
+		default:
+			e.t.Fatalf("%q mirrored %d times", fmt.Sprintf(format, i), c)
+		}
+	}
+	return total
 }

@@ -25,12 +25,7 @@ func TestLookupsKeepOnlyExactMatches(t *testing.T) {
 		w.Header().Set("X-Total-Count", "4")
 		_, _ = w.Write([]byte(rows))
 	}))
-	t.Cleanup(srv.Close)
-	c, err := New(Options{BaseURL: srv.URL, AllowHTTP: true, Username: "snowduty", Password: "pw", Timeout: 5 * time.Second,
-		Logger: slog.New(slog.DiscardHandler), Backoff: httpx.Backoff{Base: time.Millisecond, Max: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := rawClient(t, srv)
 	ctx := t.Context()
 	byCorr, err := c.FindByCorrelationIDs(ctx, []string{"64f0a1b2c3d4e5f601234567", ""})
 	if err != nil || len(byCorr) != 1 || byCorr[0].SysID != "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" {
@@ -63,12 +58,7 @@ func TestLookupsNeverQueryAnEmptyKey(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"result":[]}`))
 	}))
-	t.Cleanup(srv.Close)
-	c, err := New(Options{BaseURL: srv.URL, AllowHTTP: true, Username: "snowduty", Password: "pw", Timeout: 5 * time.Second,
-		Logger: slog.New(slog.DiscardHandler), Backoff: httpx.Backoff{Base: time.Millisecond, Max: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := rawClient(t, srv)
 	ctx := t.Context()
 	_, _ = c.FindByCorrelationIDs(ctx, []string{"", "64f0a1b2c3d4e5f601234567"})
 	_, _ = c.FindByNumbers(ctx, []string{"INC0010001", ""})
@@ -81,4 +71,16 @@ func TestLookupsNeverQueryAnEmptyKey(t *testing.T) {
 			t.Errorf("query %q carries an empty value", q)
 		}
 	}
+}
+
+// rawClient is a client of srv, a hand-written answer.
+func rawClient(t *testing.T, srv *httptest.Server) *Client {
+	t.Helper()
+	t.Cleanup(srv.Close)
+	c, err := New(Options{BaseURL: srv.URL, AllowHTTP: true, Username: "snowduty", Password: "pw", Timeout: 5 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Backoff: httpx.Backoff{Base: time.Millisecond, Max: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
