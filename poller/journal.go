@@ -50,31 +50,29 @@ func (p *Poller) readJournal(ctx context.Context, batch []*pair, since time.Time
 	for _, e := range entries {
 		byID[e.ElementID] = append(byID[e.ElementID], e)
 	}
+	// An empty answer is no proof that the rows are visible: where rows are
+	// expected, or were hidden before, the incidents' comments fields tell.
+	wasHidden := false
+	if j, _ := p.journalState(ctx); j.Reason == journalHidden {
+		wasHidden = true
+	}
 	var history map[string]string
 	historyRead := false
-	if reason == "" && (p.journalWasHidden() && len(entries) == 0 || len(hiddenSuspects(batch, byID, since.IsZero())) > 0) {
-		// An empty answer is no proof that the rows are visible: ask the
-		// incidents' comments fields whether there is history.
+	if reason != "" || wasHidden && len(entries) == 0 || len(hiddenSuspects(batch, byID, since.IsZero())) > 0 {
 		if history, err = p.sn.JournalHistory(ctx, ids); err != nil && !journalRefused(err) {
 			return errBatch("read servicenow journal history", err)
 		}
 		historyRead = err == nil
-		for _, c := range batch {
-			if len(byID[c.snow.SysID]) == 0 && history[c.snow.SysID] != "" {
-				reason, witness = journalHidden, c.snow.SysID
-			}
-		}
-		if reason == "" && len(entries) == 0 && p.journalWasHidden() {
-			// Nothing shows either way: no proof the rows came back (the
-			// probe of the recorded witness tells).
-			reason = journalHidden
+	}
+	for _, c := range batch {
+		if reason == "" && len(byID[c.snow.SysID]) == 0 && history[c.snow.SysID] != "" {
+			reason, witness = journalHidden, c.snow.SysID
 		}
 	}
-	if reason != "" && !historyRead {
-		if history, err = p.sn.JournalHistory(ctx, ids); err != nil && !journalRefused(err) {
-			return errBatch("read servicenow journal history", err)
-		}
-		historyRead = err == nil
+	if reason == "" && wasHidden && len(entries) == 0 {
+		// Nothing shows either way: no proof the rows came back (the probe
+		// of the recorded witness tells).
+		reason = journalHidden
 	}
 	p.noteJournal(ctx, reason, witness)
 	for _, c := range batch {
@@ -87,14 +85,6 @@ func (p *Poller) readJournal(ctx context.Context, batch []*pair, since time.Time
 		}
 	}
 	return nil
-}
-
-// journalWasHidden reports whether the last read found the journal's rows
-// hidden: until a read shows rows again, an empty answer keeps it so.
-func (p *Poller) journalWasHidden() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.journal.Reason == journalHidden
 }
 
 // hiddenSuspects returns the pairs whose journal read in full came back
