@@ -25,6 +25,7 @@ test: lint tidy-check chart-lint image-check ## Run every check and test, short 
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=2s
 	$(MAKE) soak-smoke
+	$(MAKE) soak-ha
 
 .PHONY: lint
 lint: ## Check formatting and vet (changes nothing).
@@ -123,3 +124,10 @@ fuzz: ## Run every fuzz test for FUZZTIME each (default 10s).
 		./clients/flashduty:FuzzDecodeResponses ./cmd/snowduty:FuzzConfigValues ./cmd/snowduty:FuzzCronSpec ./diff:FuzzSync ./diff:FuzzSnapshotDecode; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+SOAK_HA_DURATION ?= 45s
+
+.PHONY: soak-ha
+soak-ha: ## Real Sentinel failovers and Redis Cluster slot migrations under two replicas, then the soak's checker (docs/reliability.md; ~2 min).
+	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null || { echo "redis-server or redis-cli is missing: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"; exit 1; }
+	set -o pipefail; SOAK_HA_DURATION=$(SOAK_HA_DURATION) $(GO) test -tags soak -count=1 -v -timeout 20m -run 'TestSentinelSoak|TestClusterSoak' ./poller/loadtest/ | grep -vE '^(=== |redis: )'

@@ -150,9 +150,12 @@ var deleteLinkScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[2])
 if not cur then return 0 end
 local inc = string.match(cur, '^([^|]*)|')
-redis.call('HDEL', KEYS[1], ARGV[2])
 local rk = ARGV[1] .. 'r:' .. string.sub(redis.sha1hex(inc), 1, 3)
-if redis.call('HGET', rk, inc) == ARGV[2] then redis.call('HDEL', rk, inc) end
+-- Read before any write: on a cluster slot in migration the reverse key
+-- may be on the other node, and the script must then fail unapplied.
+local rev = redis.call('HGET', rk, inc)
+redis.call('HDEL', KEYS[1], ARGV[2])
+if rev == ARGV[2] then redis.call('HDEL', rk, inc) end
 return 1
 `)
 

@@ -210,13 +210,15 @@ func newClient(o Options) (redis.UniversalClient, string, error) {
 			TLSConfig:        tlsConf,
 		}), fmt.Sprintf("sentinel master %q via %s", o.SentinelMaster, strings.Join(o.SentinelAddrs, ",")), nil
 	default:
-		return redis.NewClusterClient(&redis.ClusterOptions{
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                    o.ClusterAddrs,
 			Username:                 o.Username,
 			Password:                 o.Password,
 			TLSConfig:                tlsConf,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-		}), "cluster " + strings.Join(o.ClusterAddrs, ","), nil
+		})
+		cc.AddHook(migrationRetry{})
+		return cc, "cluster " + strings.Join(o.ClusterAddrs, ","), nil
 	}
 }
 

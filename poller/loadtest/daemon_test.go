@@ -108,7 +108,8 @@ func (r *replica) pid() int {
 	return r.cmd.Process.Pid
 }
 
-// daemonEnv is the environment of `snowduty run` against w.
+// daemonEnv is the environment of `snowduty run` against w. An empty
+// redisURL leaves the Redis settings to extra (Sentinel or Cluster).
 func daemonEnv(w *world, appKey, password, redisURL, instance string, extra ...string) []string {
 	env := []string{
 		"SNOWDUTY_SYNC_DIRECTION=two_way",
@@ -118,10 +119,12 @@ func daemonEnv(w *world, appKey, password, redisURL, instance string, extra ...s
 		"SNOWDUTY_FLASHDUTY_URL=" + w.fdURL,
 		"SNOWDUTY_FLASHDUTY_APP_KEY=" + appKey,
 		fmt.Sprintf("SNOWDUTY_FLASHDUTY_CHANNEL_ID=%d", 2551105804131),
-		"SNOWDUTY_REDIS_URL=" + redisURL,
 		"SNOWDUTY_STATE_PREFIX=" + statePrefix,
 		"SNOWDUTY_HTTP_ADDR=127.0.0.1:0",
 		"SNOWDUTY_INSTANCE_ID=" + instance,
+	}
+	if redisURL != "" {
+		env = append(env, "SNOWDUTY_REDIS_URL="+redisURL)
 	}
 	return append(env, extra...)
 }

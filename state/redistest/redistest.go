@@ -37,6 +37,12 @@ type config struct {
 	persist  bool
 	password string
 	args     []string
+	// sentinelConf, when set, runs the server as a Sentinel with this
+	// config file (see sentinel.go).
+	sentinelConf string
+	// clusterNode enables cluster mode without assigning slots: the node
+	// joins a multi-node cluster made by StartCluster (see cluster.go).
+	clusterNode bool
 }
 
 // WithPersistence keeps the data across Restart: the server saves an RDB
@@ -64,6 +70,7 @@ type Server struct {
 
 	t      testing.TB
 	mu     sync.Mutex
+	log    *syncBuffer // the current process's output
 	cmd    *exec.Cmd
 	done   chan struct{}
 	client *redis.Client
@@ -164,17 +171,42 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash would: no save, no
+// goodbye to replicas or clients. Restart starts it again.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-done
+}
+
+// Running reports whether the process is up (not stopped or killed).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
 // clientOptions reach this server (password and TLS included).
 func (s *Server) clientOptions() *redis.Options {
 	return &redis.Options{Addr: s.Addr(), Password: s.cfg.password, TLSConfig: s.clientTLS()}
 }
 
 func (s *Server) args() ([]string, error) {
-	a := []string{
+	var a []string
+	if s.cfg.sentinelConf != "" {
+		a = append(a, s.cfg.sentinelConf, "--sentinel")
+	}
+	a = append(a,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--logfile", "", "--daemonize", "no",
 		"--appendonly", "no", "--protected-mode", "yes",
-	}
+	)
 	if s.cfg.persist {
 		a = append(a, "--save", "3600 1", "--dbfilename", "dump.rdb")
 	} else {
@@ -183,7 +215,7 @@ func (s *Server) args() ([]string, error) {
 	if s.cfg.password != "" {
 		a = append(a, "--requirepass", s.cfg.password)
 	}
-	if s.cfg.cluster {
+	if s.cfg.cluster || s.cfg.clusterNode {
 		a = append(a, "--cluster-enabled", "yes")
 	}
 	if s.cfg.tls {
@@ -213,18 +245,15 @@ func (s *Server) launch() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run redis-server: %w", err)
 	}
-	log := &bytes.Buffer{}
+	log := &syncBuffer{}
 	ready := make(chan struct{})
 	done := make(chan struct{})
-	var logMu sync.Mutex
 	go func() {
 		sc := bufio.NewScanner(out)
 		signalled := false
 		for sc.Scan() {
-			logMu.Lock()
-			log.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			if !signalled && strings.Contains(sc.Text(), "Ready to accept connections") {
+			log.add(sc.Text())
+			if !signalled && isReadyLine(sc.Text()) {
 				signalled = true
 				close(ready)
 			}
@@ -236,8 +265,6 @@ func (s *Server) launch() error {
 	select {
 	case <-ready:
 	case <-done:
-		logMu.Lock()
-		defer logMu.Unlock()
 		return fmt.Errorf("redis-server exited early:\n%s", log.String())
 	case <-time.After(startTimeout):
 		_ = cmd.Process.Kill()
@@ -245,7 +272,7 @@ func (s *Server) launch() error {
 		return errors.New("redis-server did not become ready in time")
 	}
 	s.mu.Lock()
-	s.cmd, s.done = cmd, done
+	s.cmd, s.done, s.log = cmd, done, log
 	s.mu.Unlock()
 	if err := s.ping(); err != nil {
 		return err
@@ -281,6 +308,40 @@ func (s *Server) clusterUp() error {
 		case <-tick.C:
 		}
 	}
+}
+
+// Log is what the server (its last start) printed so far.
+func (s *Server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.log == nil {
+		return ""
+	}
+	return s.log.String()
+}
+
+// syncBuffer collects log lines from the reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) add(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b.WriteString(line + "\n")
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// isReadyLine reports whether a log line says the server (or, for a
+// Sentinel, which never prints "Ready", the sentinel) accepts clients.
+func isReadyLine(line string) bool {
+	return strings.Contains(line, "Ready to accept connections") || strings.Contains(line, "Sentinel ID is")
 }
 
 func (s *Server) ping() error {
