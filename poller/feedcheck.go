@@ -22,7 +22,7 @@ func (p *Poller) feedPending(ctx context.Context, check []*pair, pol diff.Policy
 	}
 	// The pairs carry no ServiceNow record yet, so readComments reads
 	// their feeds only; with feedDue set it reads every one of them.
-	if err := p.readComments(ctx, check, nil); err != nil {
+	if err := p.readComments(ctx, check, nil, p.mode()); err != nil {
 		return nil, err
 	}
 	var out []*pair

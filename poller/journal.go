@@ -28,12 +28,13 @@ const (
 func journalRefused(err error) bool { return classOf(err) == httpx.Forbidden }
 
 // readJournal reads the journal entries of the batch's pairs (one query per
-// 100) created since since (zero: all). When the journal cannot be read (a
+// 100) created since since (zero: all); record says whether what it finds
+// of the journal's readability may be written to the state. When the journal cannot be read (a
 // 403, or rows hidden by an ACL), the sync goes on without ServiceNow's
 // comments: each pair gets its incident's journal history as its comments
 // field shows it, so that Flashduty comments already copied are recognised
 // there and only the others are posted.
-func (p *Poller) readJournal(ctx context.Context, batch []*pair, since time.Time) error {
+func (p *Poller) readJournal(ctx context.Context, batch []*pair, since time.Time, record bool) error {
 	ids := make([]string, len(batch))
 	for i, c := range batch {
 		ids[i] = c.snow.SysID
@@ -74,7 +75,7 @@ func (p *Poller) readJournal(ctx context.Context, batch []*pair, since time.Time
 		// of the recorded witness tells).
 		reason = journalHidden
 	}
-	p.noteJournal(ctx, reason, witness)
+	p.noteJournal(ctx, reason, witness, record)
 	for _, c := range batch {
 		c.journal, c.journalRead = byID[c.snow.SysID], true
 		if reason != "" {
@@ -112,11 +113,12 @@ func mirroredToSnow(b *diff.Snapshot) bool {
 
 // noteJournal records whether this read of the journal worked: the metric,
 // one ERROR line per pass while it does not (the first time a pass finds
-// it so), and the state `snowduty status` shows, written when it changes.
+// it so), and (with record) the state `snowduty status` shows, written when
+// it changes.
 // When the journal is readable again, a resync sweep starts: comments made
 // in ServiceNow meanwhile were never seen, and the sweep reads every
 // active pair's journal in full.
-func (p *Poller) noteJournal(ctx context.Context, reason, witness string) {
+func (p *Poller) noteJournal(ctx context.Context, reason, witness string, record bool) {
 	unreadable := reason != ""
 	if unreadable {
 		p.metrics.journalReadable.Set(0)
@@ -141,12 +143,12 @@ func (p *Poller) noteJournal(ctx context.Context, reason, witness string) {
 			next.Witness = prev.Witness
 		}
 	}
+	if !record || p.o.DryRun {
+		return
+	}
 	p.mu.Lock()
 	p.journal, p.journalKnown = next, true
 	p.mu.Unlock()
-	if p.o.DryRun {
-		return
-	}
 	f, ok := p.currentFence()
 	if !ok {
 		return
@@ -202,12 +204,12 @@ func (p *Poller) probeJournal(ctx context.Context) {
 	entries, err := p.sn.Journal(ctx, servicenow.JournalQuery{IncidentIDs: []string{j.Witness}, Elements: p.o.Policy.Mapping.JournalElements()})
 	switch {
 	case err != nil && journalRefused(err):
-		p.noteJournal(ctx, journalForbidden, "")
+		p.noteJournal(ctx, journalForbidden, "", true)
 	case err != nil:
 		p.log.Debug("probe servicenow journal", errAttr(err))
 	case len(entries) == 0 && j.Reason == journalHidden:
-		p.noteJournal(ctx, journalHidden, "")
+		p.noteJournal(ctx, journalHidden, "", true)
 	default:
-		p.noteJournal(ctx, "", "")
+		p.noteJournal(ctx, "", "", true)
 	}
 }

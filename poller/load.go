@@ -117,7 +117,9 @@ func (p *Poller) loadSnapshots(ctx context.Context, batch []*pair) error {
 // readComments reads ServiceNow journals (one query per batch) and
 // Flashduty feeds (one call per pair) for the pairs that need them. With
 // force, it reads them for exactly those pairs, whatever their marks say.
-func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair) error {
+// Only in a mode that writes does it record what it found (feed checks,
+// the journal's readability).
+func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair, m mode) error {
 	forced := map[*pair]bool{}
 	for _, c := range force {
 		forced[c] = true
@@ -140,7 +142,7 @@ func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair)
 		journalFor = append(journalFor, c)
 	}
 	if len(journalFor) > 0 && len(p.o.Policy.Mapping.JournalElements()) > 0 {
-		if err := p.readJournal(ctx, journalFor, since); err != nil {
+		if err := p.readJournal(ctx, journalFor, since, m.writes()); err != nil {
 			return err
 		}
 	}
@@ -167,7 +169,7 @@ func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair)
 			checked[c.id] = start
 		}
 	}
-	if len(checked) > 0 && !p.o.DryRun {
+	if len(checked) > 0 && m.writes() {
 		if f, ok := p.currentFence(); ok {
 			if err := p.st.SetFeedChecked(ctx, f, checked); err != nil {
 				return errBatch("record feed checks", err)

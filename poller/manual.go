@@ -113,21 +113,12 @@ func (p *Poller) Explain(ctx context.Context, ref string) (*Explanation, error) 
 	if err != nil {
 		return nil, err
 	}
-	batch := []*pair{c}
-	if err := p.resolveLinks(ctx, batch, false); err != nil {
+	// The pass the daemon runs, in explain mode: every read and the plan,
+	// no write. A name a comment's author resolves to, an earlier copy
+	// found on the target, all of it is what a pass would see.
+	if _, err := p.reconcileIn(ctx, []*pair{c}, modeExplain); err != nil {
 		return nil, err
 	}
-	if err := p.fetchPartners(ctx, batch); err != nil {
-		return nil, err
-	}
-	if err := p.loadSnapshots(ctx, batch); err != nil {
-		return nil, err
-	}
-	if err := p.readComments(ctx, batch, batch); err != nil {
-		return nil, err
-	}
-	pol := p.policy(p.now())
-	p.planPair(c, pol)
 	ex := &Explanation{Link: c.link, PairID: c.key(), Base: c.base, Plan: c.plan, Triggered: c.link != nil || p.triggered(c),
 		ServiceNow: pairSnowView(c), Flashduty: fdView(c.fd, c.feed, p.nameMap())}
 	if ex.Audit, err = p.st.AuditFor(ctx, c.key(), 50); err != nil {

@@ -15,22 +15,53 @@ import (
 	"github.com/snowduty/snowduty/diff"
 )
 
-// reconcile works one batch of candidates end to end: links, partners,
-// snapshots and comments are read in batches; each pair's plan is computed
-// and applied by a bounded pool of workers; the new snapshots are stored in
-// one round trip. It returns the pairs that failed (queued for retry); an
-// error means the batch could not be worked at all and nothing was written.
+// mode is what a reconcile pass does with its plans: write them, log them
+// (a dry run) or only compute them (explain). The reads and the planning
+// are the same in every mode, so a dry run or an explanation shows exactly
+// what the daemon would write.
+type mode int
+
+const (
+	modeWrite   mode = iota // apply the plans and record the outcome
+	modeDryRun              // log the plans; write nothing
+	modeExplain             // compute the plans for one pair; write nothing
+)
+
+// writes reports whether the mode writes anything (either side, the state).
+func (m mode) writes() bool { return m == modeWrite }
+
+// mode is the mode of the scheduled passes.
+func (p *Poller) mode() mode {
+	if p.o.DryRun {
+		return modeDryRun
+	}
+	return modeWrite
+}
+
+// reconcile works one batch of candidates end to end in the poller's mode.
 func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, error) {
+	return p.reconcileIn(ctx, batch, p.mode())
+}
+
+// reconcileIn works one batch of candidates end to end: links, partners,
+// snapshots and comments are read in batches; each pair's plan is computed
+// and (in modeWrite) applied by a bounded pool of workers; the new
+// snapshots are stored in one round trip. It returns the pairs that failed
+// (queued for retry); an error means the batch could not be worked at all
+// and nothing was written.
+func (p *Poller) reconcileIn(ctx context.Context, batch []*pair, m mode) ([]PairFailure, error) {
 	batch = mergePairs(batch)
 	if len(batch) == 0 {
 		return nil, nil
 	}
-	if err := p.resolveLinks(ctx, batch, !p.o.DryRun); err != nil {
+	if err := p.resolveLinks(ctx, batch, m.writes()); err != nil {
 		return nil, err
 	}
-	batch, err := p.dropBackingOff(ctx, batch)
-	if err != nil {
-		return nil, err
+	if m != modeExplain {
+		var err error
+		if batch, err = p.dropBackingOff(ctx, batch); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.fetchPartners(ctx, batch); err != nil {
 		return nil, err
@@ -38,7 +69,7 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 	if err := p.loadSnapshots(ctx, batch); err != nil {
 		return nil, err
 	}
-	if err := p.readComments(ctx, batch, nil); err != nil {
+	if err := p.readComments(ctx, batch, nil, m); err != nil {
 		return nil, err
 	}
 	if err := p.resolveNames(ctx, batch); err != nil {
@@ -52,7 +83,7 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 	// comments were read: a copy posted by an earlier, interrupted attempt
 	// is then recognised instead of posted twice.
 	if again := p.needTargetComments(batch); len(again) > 0 {
-		if err := p.readComments(ctx, again, again); err != nil {
+		if err := p.readComments(ctx, again, again, m); err != nil {
 			return nil, err
 		}
 		// The comments just read need their authors' names too: a copy is
@@ -64,8 +95,11 @@ func (p *Poller) reconcile(ctx context.Context, batch []*pair) ([]PairFailure, e
 			p.planPair(c, pol)
 		}
 	}
-	if p.o.DryRun {
+	switch m {
+	case modeDryRun:
 		p.logPlans(batch)
+		return failuresOf(batch), nil
+	case modeExplain:
 		return failuresOf(batch), nil
 	}
 	p.applyAll(ctx, batch)
