@@ -145,35 +145,29 @@ func (p Policy) FlashdutyIncident(v *FDView) Incident {
 	return incident(out)
 }
 
+// snowCanon is a ServiceNow incident's canonical built-in values; why
+// says, for a value with no mapping, why it has none.
 func (c *computer) snowCanon(v *SnowView) (canon, map[string]string) {
-	m := c.p.Mapping
-	out := canon{KeyTitle: norm(v.ShortDescription), KeyDescription: norm(v.Description)}
-	why := map[string]string{}
-	if s, ok := m.StateToStatus[v.State]; ok {
-		out[KeyStatus] = string(s)
-	} else {
-		why[KeyStatus] = "servicenow state " + quote(v.State) + " has no status mapping"
-	}
-	if s, ok := m.UrgencyToSeverity[v.Urgency]; ok {
-		out[KeySeverity] = string(s)
-	} else {
-		why[KeySeverity] = "servicenow urgency " + quote(v.Urgency) + " has no severity mapping"
+	out, why := canon{}, map[string]string{}
+	for _, b := range builtins {
+		if val, ok, reason := b.snow(c.p.Mapping, v); ok {
+			out[b.key] = val
+		} else {
+			why[b.key] = reason
+		}
 	}
 	return out, why
 }
 
+// fdCanon is a Flashduty incident's canonical built-in values (at Now).
 func (c *computer) fdCanon(v *FDView) (canon, map[string]string) {
-	out := canon{KeyTitle: norm(v.Title), KeyDescription: stripRef(norm(v.Description))}
-	why := map[string]string{}
-	if st, ok := fdStatus(v, c.p.Now.Unix()); ok {
-		out[KeyStatus] = string(st)
-	} else {
-		why[KeyStatus] = "flashduty progress " + quote(v.Progress) + " is unknown"
-	}
-	if v.Severity.valid() {
-		out[KeySeverity] = string(v.Severity)
-	} else {
-		why[KeySeverity] = "flashduty severity " + quote(string(v.Severity)) + " is not Critical, Warning or Info"
+	out, why := canon{}, map[string]string{}
+	for _, b := range builtins {
+		if val, ok, reason := b.fd(c.p.Now.Unix(), v); ok {
+			out[b.key] = val
+		} else {
+			why[b.key] = reason
+		}
 	}
 	return out, why
 }

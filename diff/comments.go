@@ -3,8 +3,11 @@ package diff
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // commentTime is the timestamp shown in attribution prefixes.
@@ -180,6 +183,16 @@ func (c *computer) missing(mark CommentMark, parts []string, has func(string) bo
 // stored by a partial base when that part landed but not all of them did.
 func partMark(m CommentMark, i int) CommentMark {
 	return CommentMark{Side: m.Side, ID: fingerprint(fmt.Sprintf("part:%d:%d", m.ID, i)), At: m.At}
+}
+
+// FDCommentID is the identity of a Flashduty comment, whose feed entry has
+// no id of its own: its creation time in ms, its author and a hash of its
+// text (two comments by one person in the same millisecond stay apart).
+// The same comment read again has the same id; FDComment.ID holds it.
+func FDCommentID(createdAt time.Time, creatorID int64, text string) string {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	return strconv.FormatInt(createdAt.UnixMilli(), 10) + "/" + strconv.FormatInt(creatorID, 10) + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // fdMark is the mark of a Flashduty comment to mirror; ok is false for an

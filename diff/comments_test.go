@@ -172,3 +172,16 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// A Flashduty comment read twice has the same identity, and two comments
+// by one person in the same millisecond do not.
+func TestFDCommentID(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 123e6, time.UTC)
+	a, b := FDCommentID(at, 7, "first"), FDCommentID(at, 7, "second")
+	if a != FDCommentID(at, 7, "first") || a == b || a == FDCommentID(at, 8, "first") || a == FDCommentID(at.Add(time.Millisecond), 7, "first") {
+		t.Fatalf("ids %q %q are not stable and distinct", a, b)
+	}
+	if !strings.HasPrefix(a, "1795683600123/7/") {
+		t.Fatalf("id %q does not start with the time in ms and the author", a)
+	}
+}

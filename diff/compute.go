@@ -72,7 +72,8 @@ func (c *computer) merge() {
 	fv, fwhy := c.fdCanon(c.fd)
 	c.expSnow, c.expFD = sv, fv
 	c.expUrgency, c.expState = c.snow.Urgency, c.snow.State
-	for _, key := range []string{KeyTitle, KeyDescription, KeySeverity, KeyStatus} {
+	for _, bf := range builtins {
+		key := bf.key
 		s, sok := sv[key]
 		f, fok := fv[key]
 		if !sok || !fok {
@@ -100,7 +101,20 @@ func (c *computer) merge() {
 		c.decide(key, s, f, sChanged, fChanged)
 	}
 	c.customFields()
+	if c.snow.CorrelationID == "" && c.p.Direction.allows(ServiceNow) {
+		// A pair linked by adoption, or by a search after an uncertain
+		// create: ServiceNow must name its partner, so the link can be
+		// rebuilt from correlation_id if Redis is lost. (Under
+		// from_servicenow nothing is written to ServiceNow; the link is
+		// then rebuilt from the number line of the Flashduty copy.)
+		c.snowUpd["correlation_id"], c.snowUpd["correlation_display"] = c.fd.IncidentID, CorrelationDisplay
+	}
 }
+
+// CorrelationDisplay is what ServiceNow's correlation_display holds on an
+// incident linked to Flashduty: snowduty writes it with correlation_id, and
+// a person writes it to ask for an incident to be synced (manual trigger).
+const CorrelationDisplay = "Flashduty"
 
 // decide applies the merge table to one field.
 func (c *computer) decide(key, s, f string, sChanged, fChanged bool) {

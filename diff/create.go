@@ -13,7 +13,9 @@ func (c *computer) createFD() {
 		title = "ServiceNow incident " + c.snow.Number
 		c.skip(Flashduty, KeyTitle, "title shorter than 3 characters: created with a placeholder title")
 	}
-	title = truncate(title, FDTitleCreateMax)
+	titleField, _ := builtinField(KeyTitle)
+	descField, _ := builtinField(KeyDescription)
+	title = truncate(title, titleField.text.fdCreate)
 	sev := Severity(sv[KeySeverity])
 	if !sev.valid() {
 		sev = SeverityWarning
@@ -22,14 +24,14 @@ func (c *computer) createFD() {
 	desc := sv[KeyDescription]
 	if c.snow.Number != "" {
 		ref := refLine(c.snow.Number)
-		desc = truncate(desc, FDDescriptionCreateMax-runes(ref)-2)
+		desc = truncate(desc, descField.text.fdCreate-runes(ref)-2)
 		if desc == "" {
 			desc = ref
 		} else {
 			desc += "\n\n" + ref
 		}
 	} else {
-		desc = truncate(desc, FDDescriptionCreateMax)
+		desc = truncate(desc, descField.text.fdCreate)
 	}
 	cr := &FDCreate{Title: title, Description: desc, Severity: sev}
 	exp := &FDView{Title: title, Description: desc, Severity: sev, Progress: "Triggered"}
@@ -68,7 +70,7 @@ func (c *computer) createSnow() {
 	c.expSnow = canon{KeyTitle: "", KeyDescription: ""}
 	c.plan.ServiceNow.Create = map[string]string{
 		"correlation_id":      c.fd.IncidentID,
-		"correlation_display": "Flashduty",
+		"correlation_display": CorrelationDisplay,
 	}
 	c.writeSnow(KeyTitle, fv[KeyTitle])
 	c.writeSnow(KeyDescription, fv[KeyDescription])

@@ -5,57 +5,56 @@ import "strings"
 // writeFD plans writing the canonical value v of key to Flashduty. It
 // returns a reason when the value cannot be sent.
 func (c *computer) writeFD(key, v string) string {
-	switch key {
-	case KeyTitle:
+	b, _ := builtinField(key)
+	switch {
+	case b.text != nil:
 		if runes(v) < FDTitleMin {
-			return "title shorter than 3 characters cannot be sent to flashduty"
+			return key + " shorter than 3 characters cannot be sent to flashduty"
 		}
-		v = truncate(v, FDTitleResetMax)
-		if v != c.expFD[KeyTitle] {
-			c.reset.Title, c.resetSet = &v, true
+		v = truncate(v, b.text.fdWrite)
+		if v != c.expFD[key] {
+			c.reset.setText(key, v)
+			c.resetSet = true
 		}
-	case KeyDescription:
-		if runes(v) < FDTitleMin {
-			return "description shorter than 3 characters cannot be sent to flashduty"
-		}
-		v = truncate(v, FDDescriptionMax)
-		if v != c.expFD[KeyDescription] {
-			c.reset.Description, c.resetSet = &v, true
-		}
-	case KeySeverity:
+	case key == KeySeverity:
 		if v != c.expFD[KeySeverity] {
 			sev := Severity(v)
 			c.reset.Severity, c.resetSet = &sev, true
 		}
-	case KeyStatus:
+	case key == KeyStatus:
 		c.statusToFD(Status(v))
 	}
 	c.expFD[key] = v
 	return ""
 }
 
+// setText sets the reset's text field key (title or description).
+func (r *FDReset) setText(key, v string) {
+	if key == KeyTitle {
+		r.Title = &v
+	} else {
+		r.Description = &v
+	}
+}
+
 // writeSnow plans writing the canonical value v of key to ServiceNow.
 func (c *computer) writeSnow(key, v string) string {
 	m := c.p.Mapping
-	switch key {
-	case KeyTitle:
-		v = truncate(v, m.ServiceNowTitleMax)
-		if v != c.expSnow[KeyTitle] {
-			c.snowUpd["short_description"] = v
+	b, _ := builtinField(key)
+	switch {
+	case b.text != nil:
+		v = truncate(v, b.text.snowMax(m))
+		if v != c.expSnow[key] {
+			c.snowUpd[b.text.snowColumn] = v
 		}
-	case KeyDescription:
-		v = truncate(v, m.ServiceNowDescriptionMax)
-		if v != c.expSnow[KeyDescription] {
-			c.snowUpd["description"] = v
-		}
-	case KeySeverity:
+	case key == KeySeverity:
 		pair := m.SeverityToServiceNow[Severity(v)]
 		if c.snow == nil || pair.Impact != c.snow.Impact || pair.Urgency != c.snow.Urgency {
 			c.snowUpd["impact"], c.snowUpd["urgency"] = pair.Impact, pair.Urgency
 		}
 		c.expUrgency = pair.Urgency
 		v = string(m.UrgencyToSeverity[pair.Urgency])
-	case KeyStatus:
+	case key == KeyStatus:
 		v = string(c.statusToSnow(Status(v)))
 	}
 	c.expSnow[key] = v
@@ -125,22 +124,17 @@ func (c *computer) copyOf(key, s, f string) bool {
 	if s == f {
 		return true
 	}
-	m := c.p.Mapping
-	var snMax int
-	var fdMax []int
-	switch key {
-	case KeyTitle:
-		snMax, fdMax = m.ServiceNowTitleMax, []int{FDTitleResetMax, FDTitleCreateMax}
-	case KeyDescription:
-		snMax, fdMax = m.ServiceNowDescriptionMax, []int{FDDescriptionMax, FDDescriptionCreateMax}
-		if c.snow != nil && c.snow.Number != "" {
-			fdMax = append(fdMax, FDDescriptionCreateMax-runes(refLine(c.snow.Number))-2)
-		}
-	default:
+	b, ok := builtinField(key)
+	if !ok || b.text == nil {
 		return false
 	}
-	if snMax > 0 && s == truncate(f, snMax) {
+	lim := b.text
+	if n := lim.snowMax(c.p.Mapping); n > 0 && s == truncate(f, n) {
 		return true
+	}
+	fdMax := []int{lim.fdWrite, lim.fdCreate}
+	if lim.fdRoomForNumber && c.snow != nil && c.snow.Number != "" {
+		fdMax = append(fdMax, lim.fdCreate-runes(refLine(c.snow.Number))-2)
 	}
 	for _, n := range fdMax {
 		if f == truncate(s, n) {

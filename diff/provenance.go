@@ -45,7 +45,7 @@ type FDChange struct {
 // on Flashduty before ServiceNow's last update) ok is false and the
 // conflict policy decides. s is ServiceNow's canonical value.
 func (c *computer) adoptedWinner(key, s string) (winner Side, reason string, ok bool) {
-	if !c.fd.HistoryRead || (key != KeyTitle && key != KeyDescription && key != KeySeverity && key != KeyStatus) {
+	if _, builtin := builtinField(key); !c.fd.HistoryRead || !builtin {
 		return "", "", false
 	}
 	last := -1

@@ -257,6 +257,12 @@ func (w *world) applyFD(p FDPlan) {
 			w.fd.Fields[k] = v
 		}
 		w.fd.UpdatedAt = w.now.Unix()
+		if w.snow != nil {
+			// The poller names the new partner in ServiceNow right after
+			// the create, in the same pass.
+			w.snow.CorrelationID, w.snow.CorrelationDisplay = w.fd.IncidentID, CorrelationDisplay
+			w.humanSnow(testSnowUser)
+		}
 	}
 	if r := p.Reset; r != nil {
 		if r.Title == nil && r.Description == nil && r.Severity == nil {

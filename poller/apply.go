@@ -23,7 +23,7 @@ func (p *Poller) applyPair(ctx context.Context, c *pair) {
 	case c.plan.ServiceNow.Create != nil:
 		p.createSnow(ctx, c)
 	default:
-		c.landed = &landed{fdFields: map[string]bool{}}
+		c.landed = newLanded()
 		if err := p.applySnow(ctx, c, c.link.SysID); err != nil {
 			c.fail("servicenow", err)
 			return
@@ -51,7 +51,7 @@ func (p *Poller) applySnow(ctx context.Context, c *pair, sysID string) error {
 			return err
 		}
 		if c.landed != nil {
-			c.landed.snowFields = true
+			c.landed.groups[diff.GroupSnowPatch] = true
 			if len(sp.Comments) > 0 {
 				c.landed.snowComments = i + 1 // body i carries comment i
 			}
@@ -108,7 +108,7 @@ func (p *Poller) applyFD(ctx context.Context, c *pair, id string) error {
 			p.log.Warn("flashduty kept a field: the value is too short to send", pairAttr(c), errAttr(err))
 		}
 		if c.landed != nil {
-			c.landed.fdReset = true
+			c.landed.groups[diff.GroupFDReset] = true
 		}
 		for f, set := range map[string]bool{"title": r.Title != nil, "description": r.Description != nil, "severity": r.Severity != nil} {
 			if set {
@@ -123,7 +123,9 @@ func (p *Poller) applyFD(ctx context.Context, c *pair, id string) error {
 		p.metrics.pushed.WithLabelValues("flashduty", "status").Inc()
 	}
 	if c.landed != nil {
-		c.landed.fdActions = true
+		// Every state call landed (also when none was needed: a status
+		// Flashduty already shows counts as written).
+		c.landed.groups[diff.GroupFDState] = true
 	}
 	for _, f := range fp.Fields {
 		if err := p.fd.ResetField(ctx, id, f.Name, f.Value); err != nil {

@@ -1,10 +1,8 @@
 package poller
 
 import (
-	"hash/fnv"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/snowduty/snowduty/clients/flashduty"
@@ -83,7 +81,7 @@ func fdView(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]s
 			continue
 		}
 		v.Comments = append(v.Comments, diff.FDComment{
-			ID:          feedItemID(it),
+			ID:          diff.FDCommentID(it.CreatedAt, it.CreatorID, it.Comment),
 			CreatorID:   it.CreatorID,
 			CreatorName: names[it.CreatorID],
 			Text:        it.Comment,
@@ -91,15 +89,6 @@ func fdView(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]s
 		})
 	}
 	return v
-}
-
-// feedItemID is a stable key for a feed entry, which has no id of its own:
-// its creation time in ms, its author and a hash of its text (two comments
-// by one person in the same millisecond stay apart).
-func feedItemID(it flashduty.FeedItem) string {
-	h := fnv.New64a()
-	h.Write([]byte(it.Comment))
-	return strconv.FormatInt(it.CreatedAt.UnixMilli(), 10) + "/" + strconv.FormatInt(it.CreatorID, 10) + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // snowClosed reports whether a ServiceNow state is Resolved, Closed or

@@ -10,6 +10,7 @@ import (
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/diff"
 	"github.com/snowduty/snowduty/state"
 )
 
@@ -81,7 +82,7 @@ func (p *Poller) createFD(ctx context.Context, c *pair) {
 	if upd == nil {
 		upd = map[string]string{}
 	}
-	upd["correlation_id"], upd["correlation_display"] = id, correlationMarker
+	upd["correlation_id"], upd["correlation_display"] = id, diff.CorrelationDisplay
 	c.plan.ServiceNow.Update = upd
 	if err := p.applySnow(ctx, c, sn.SysID); err != nil {
 		c.fail("servicenow", err)

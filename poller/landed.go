@@ -13,13 +13,15 @@ import (
 // base: the fields already written are not mistaken for conflicting edits
 // on the next pass.
 type landed struct {
-	snowFields bool            // the ServiceNow PATCH carrying the fields
-	fdReset    bool            // /incident/reset (title, description, severity)
-	fdActions  bool            // every state call (status)
-	fdFields   map[string]bool // /incident/field/reset per field name
+	groups   map[diff.WriteGroup]bool // the writes that succeeded
+	fdFields map[string]bool          // of GroupFDField, by field name
 	// snowComments and fdComments count the plan's comments posted to each
 	// side, in order (a comment split into parts counts each part).
 	snowComments, fdComments int
+}
+
+func newLanded() *landed {
+	return &landed{groups: map[diff.WriteGroup]bool{}, fdFields: map[string]bool{}}
 }
 
 // posted reports how many of the plan's comments to side to landed.
@@ -32,22 +34,16 @@ func (l *landed) posted(to diff.Side) int {
 
 // has reports whether key's write to side to landed.
 func (l *landed) has(key string, to diff.Side) bool {
-	if to == diff.ServiceNow {
-		return l.snowFields
-	}
-	switch key {
-	case diff.KeyTitle, diff.KeyDescription, diff.KeySeverity:
-		return l.fdReset
-	case diff.KeyStatus:
-		return l.fdActions
+	if g := diff.Group(key, to); g != diff.GroupFDField {
+		return l.groups[g]
 	}
 	name, ok := strings.CutPrefix(key, "fd:")
 	return ok && l.fdFields[name]
 }
 
-// any reports whether any write group landed.
+// any reports whether any write landed.
 func (l *landed) any() bool {
-	return l.snowFields || l.fdReset || l.fdActions || len(l.fdFields) > 0 || l.snowComments > 0 || l.fdComments > 0
+	return len(l.groups) > 0 || len(l.fdFields) > 0 || l.snowComments > 0 || l.fdComments > 0
 }
 
 // partialBase is the base to store for a pair whose writes failed part-way,

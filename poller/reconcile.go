@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -160,17 +159,6 @@ func (p *Poller) planPair(c *pair, pol diff.Policy) {
 		return // a partner is gone: reported by fetchPartners
 	}
 	c.plan = diff.Compute(c.base, pairSnowView(c), fdView(c.fd, c.feed, p.nameMap()), pol)
-	if c.link != nil && c.snow.CorrelationID == "" {
-		// A pair linked by adoption or by a search after an uncertain
-		// create: ServiceNow must name its partner, so the link can be
-		// rebuilt from correlation_id if Redis is lost.
-		upd := maps.Clone(c.plan.ServiceNow.Update)
-		if upd == nil {
-			upd = map[string]string{}
-		}
-		upd["correlation_id"], upd["correlation_display"] = c.link.IncidentID, correlationMarker
-		c.plan.ServiceNow.Update = upd
-	}
 }
 
 // needTargetComments returns the pairs whose plan posts comments to a side

@@ -6,11 +6,6 @@ import (
 	"github.com/snowduty/snowduty/diff"
 )
 
-// correlationMarker is what a person writes into ServiceNow's
-// correlation_display to ask for an incident to be synced (manual trigger),
-// and what snowduty writes on the incidents it links.
-const correlationMarker = "Flashduty"
-
 // triggered decides whether an unlinked incident should get a partner.
 func (p *Poller) triggered(c *pair) bool {
 	dir := p.o.Policy.Direction
@@ -22,7 +17,7 @@ func (p *Poller) triggered(c *pair) bool {
 		if c.snow.CorrelationID != "" {
 			return false // it names a partner we could not find: never guess
 		}
-		return c.forced || !p.o.Trigger.Manual || c.snow.CorrelationDisplay == correlationMarker
+		return c.forced || !p.o.Trigger.Manual || c.snow.CorrelationDisplay == diff.CorrelationDisplay
 	case c.fd != nil && c.snow == nil:
 		if dir == diff.FromServiceNow {
 			return false
