@@ -43,7 +43,10 @@ func (c *Client) call(ctx context.Context, endpoint string, in, out any, mode wr
 	if err != nil {
 		return &Error{Endpoint: endpoint, Class: httpx.BadRequest, Message: "encode request: " + err.Error()}
 	}
-	for attempt := 1; ; attempt++ {
+	policy := c.retry
+	policy.Attrs = []slog.Attr{slog.String(keyEndpoint, endpoint)}
+	return policy.Do(ctx, func(ctx context.Context, attempt int) error {
+		// The limiter fails only once ctx is done, which ends the call.
 		if err := c.limit.wait(ctx); err != nil {
 			return &Error{Endpoint: endpoint, Class: ctxClass(err), Attempts: attempt - 1, cause: err}
 		}
@@ -57,24 +60,10 @@ func (c *Client) call(ctx context.Context, endpoint string, in, out any, mode wr
 		}
 		e.Attempts = attempt
 		if mode == nonIdempotent && uncertain(e.Class) && !e.notSent() {
-			e.Outcome, e.Class = e.Class, httpx.UnknownOutcome
-			return e
+			e.Outcome, e.Class = e.Class, httpx.UnknownOutcome // never retried
 		}
-		if !e.Class.Retryable() || attempt >= c.maxAttempts || ctx.Err() != nil {
-			return e
-		}
-		wait := c.backoff.Delay(attempt)
-		if e.RetryAfter > wait {
-			wait = e.RetryAfter
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "flashduty call failed; retrying",
-			slog.String(keyEndpoint, endpoint), slog.String(keyClass, string(e.Class)), slog.Int(keyStatus, e.Status),
-			slog.String(keyRequestID, e.RequestID), slog.Int(keyAttempt, attempt), slog.Duration(keyWait, wait),
-			slog.String(keyError, e.Error()))
-		if err := httpx.Sleep(ctx, wait); err != nil {
-			return e
-		}
-	}
+		return e
+	})
 }
 
 func decodeData(data json.RawMessage, out any) error {
@@ -105,7 +94,7 @@ func (c *Client) once(ctx context.Context, endpoint string, payload []byte) (jso
 	}
 	if e == nil {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "flashduty call", slog.String(keyEndpoint, endpoint),
-			slog.Int(keyStatus, status), slog.String(keyRequestID, reqID), slog.Duration(keyDuration, time.Since(start)))
+			slog.Int(httpx.KeyStatus, status), slog.String(httpx.KeyRequestID, reqID), slog.Duration(keyDuration, time.Since(start)))
 	}
 	return data, e
 }

@@ -64,28 +64,21 @@ type Options struct {
 
 // Client calls the Flashduty Open API. It is safe for concurrent use.
 type Client struct {
-	base        *url.URL
-	appKey      string
-	hc          *http.Client
-	maxAttempts int
-	backoff     httpx.Backoff
-	userAgent   string
-	log         *slog.Logger
-	observe     httpx.Observer
-	limit       *limiter
-	now         func() time.Time
+	base      *url.URL
+	appKey    string
+	hc        *http.Client
+	retry     httpx.RetryPolicy
+	userAgent string
+	log       *slog.Logger
+	observe   httpx.Observer
+	limit     *limiter
+	now       func() time.Time
 }
 
-// Log attribute keys.
+// Log attribute keys of this client; the others are httpx's.
 const (
-	keyEndpoint  = "endpoint"
-	keyStatus    = "status"
-	keyClass     = "class"
-	keyRequestID = "request_id"
-	keyAttempt   = "attempt"
-	keyDuration  = "duration"
-	keyWait      = "wait"
-	keyError     = "error"
+	keyEndpoint = "endpoint"
+	keyDuration = "duration"
 )
 
 // New checks o and returns a Client.
@@ -142,9 +135,11 @@ func New(o Options) (*Client, error) {
 	hc.Transport = &keyTransport{base: hc.Transport, key: o.AppKey}
 	// A redirect would carry the key to wherever Location points.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	log := o.Logger.With("component", "flashduty")
 	return &Client{
-		base: base, appKey: o.AppKey, hc: hc, maxAttempts: o.MaxAttempts, backoff: o.Backoff,
-		userAgent: o.UserAgent, log: o.Logger.With("component", "flashduty"), observe: o.Observer,
+		base: base, appKey: o.AppKey, hc: hc, userAgent: o.UserAgent, log: log, observe: o.Observer,
+		// Every retryable class is retried, Retry-After uncapped.
+		retry: httpx.RetryPolicy{MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, Log: log, API: "flashduty"},
 		limit: newLimiter(o.PerSecond, o.PerMinute), now: o.Now,
 	}, nil
 }

@@ -83,6 +83,12 @@ func hint(e *Error) string {
 // Unwrap returns the transport error behind the failure, if any.
 func (e *Error) Unwrap() error { return e.cause }
 
+// Failure describes e to httpx.RetryPolicy: its class, status, Retry-After
+// and request id.
+func (e *Error) Failure() httpx.Failure {
+	return httpx.Failure{Class: e.Class, Status: e.Status, RetryAfter: e.RetryAfter, RequestID: e.RequestID}
+}
+
 // ClassOf returns the class of err: OK for nil, the Class of an *Error in
 // its chain, Timeout for context deadlines and Transport otherwise.
 func ClassOf(err error) httpx.Class {

@@ -1,7 +1,8 @@
 // Package httpx holds the HTTP plumbing both API clients share: a
 // firewall-friendly transport (proxy from the environment, an optional CA
-// bundle, timeouts, no cookie jar), capped body reads, Retry-After parsing,
-// jittered backoff and secret redaction. It knows nothing of either API.
+// bundle, timeouts, no cookie jar), capped body reads, the retry loop of a
+// call (RetryPolicy: jittered backoff, Retry-After, a warning per retry) and
+// secret redaction. It knows nothing of either API.
 package httpx
 
 import (

@@ -24,26 +24,21 @@ import (
 	"github.com/snowduty/snowduty/clients/httpx"
 )
 
-// Log attribute keys.
-const (
-	keyOp      = "op"
-	keyClass   = "class"
-	keyStatus  = "status"
-	keyAttempt = "attempt"
-	keyWait    = "wait"
-	keyErr     = "err"
-)
+// keyOp is the log attribute naming the operation of a call; the other keys
+// are httpx's.
+const keyOp = "op"
 
 // apiName is httpx.Call.API for this client.
 const apiName = "servicenow"
 
 // Client talks to one ServiceNow instance. It is safe for concurrent use.
 type Client struct {
-	opts Options
-	base *url.URL
-	http *http.Client
-	log  *slog.Logger
-	auth authenticator
+	opts  Options
+	base  *url.URL
+	http  *http.Client
+	log   *slog.Logger
+	auth  authenticator
+	retry httpx.RetryPolicy
 }
 
 // New validates o and returns a Client. It makes no request.
@@ -63,6 +58,9 @@ func New(o Options) (*Client, error) {
 		hc.Transport = o.Transport
 	}
 	c := &Client{opts: o, base: base, http: hc, log: o.Logger.With(slog.String("component", "servicenow"))}
+	// A 429 whose Retry-After is above MaxRetryWait is returned at once.
+	c.retry = httpx.RetryPolicy{MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, Retries: retryable,
+		MaxRetryAfter: o.MaxRetryWait, Log: c.log, API: apiName}
 	if o.ClientID != "" {
 		c.auth = &oauth{c: c}
 	} else {
@@ -109,7 +107,8 @@ func (r *response) serverTime() time.Time {
 	return t.UTC()
 }
 
-// do runs req with bounded, jittered retries.
+// do runs req with bounded, jittered retries (c.retry). A 401 that fresh
+// credentials may cure is repeated once, at once.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	var body []byte
 	if req.body != nil {
@@ -118,11 +117,15 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			return nil, fmt.Errorf("%s: encode body: %w", req.op, err)
 		}
 	}
+	policy := c.retry
+	policy.Attrs = []slog.Attr{slog.String(keyOp, req.op)}
+	var resp *response
 	reauthed := false
-	for attempt := 1; ; attempt++ {
-		resp, e := c.once(ctx, req, body)
+	err := policy.Do(ctx, func(ctx context.Context, attempt int) error {
+		r, e := c.once(ctx, req, body)
 		if e == nil {
-			return resp, nil
+			resp = r
+			return nil
 		}
 		e.Op, e.Method, e.Endpoint, e.Attempts = req.op, req.method, req.endpoint, attempt
 		if req.unsafe && ambiguous(e) {
@@ -130,25 +133,15 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		}
 		if e.Class == httpx.Unauthorized && c.auth.invalidate() && !reauthed {
 			reauthed = true
-			continue
+			return httpx.ErrRetryNow
 		}
 		c.finish(e)
-		if !retryable(e.Class) || attempt >= c.opts.MaxAttempts || ctx.Err() != nil {
-			return nil, e
-		}
-		wait := c.opts.Backoff.Delay(attempt)
-		if e.Class == httpx.RateLimited && e.RetryAfter > 0 {
-			if e.RetryAfter > c.opts.MaxRetryWait {
-				return nil, e
-			}
-			wait = e.RetryAfter
-		}
-		c.log.Warn("servicenow call failed, retrying", slog.String(keyOp, req.op), slog.String(keyClass, string(e.Class)),
-			slog.Int(keyStatus, e.Status), slog.Int(keyAttempt, attempt), slog.Duration(keyWait, wait), slog.String(keyErr, e.Error()))
-		if err := httpx.Sleep(ctx, wait); err != nil {
-			return nil, e
-		}
+		return e
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, nil
 }
 
 // retryable is the in-call retry policy: a hibernating instance does not

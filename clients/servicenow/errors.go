@@ -76,6 +76,12 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying transport error.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Failure describes e to httpx.RetryPolicy: its class, status and
+// Retry-After.
+func (e *Error) Failure() httpx.Failure {
+	return httpx.Failure{Class: e.Class, Status: e.Status, RetryAfter: e.RetryAfter}
+}
+
 // ClassOf returns the failure class of err: httpx.OK for nil, the Class of
 // an *Error, Timeout for deadline errors and Transport otherwise.
 func ClassOf(err error) httpx.Class {
