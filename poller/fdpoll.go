@@ -11,6 +11,7 @@ import (
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/fdside"
 	"github.com/snowduty/snowduty/state"
 )
 
@@ -165,7 +166,7 @@ func (p *Poller) detectFlashduty(ctx context.Context, sw state.Sweep) ([]PairFai
 				work = append(work, c)
 				continue
 			}
-			if _, fdChanged := diff.Changed(c.base, nil, fdView(c.fd, nil, nil), pol); fdChanged {
+			if _, fdChanged := diff.Changed(c.base, nil, fdside.View(c.fd, nil, nil), pol); fdChanged {
 				work = append(work, c)
 			} else if c.feedDue {
 				check = append(check, c)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/fdside"
 )
 
 // feedPending reads the feeds of pairs the feed budget picked although
@@ -35,7 +36,7 @@ func (p *Poller) feedPending(ctx context.Context, check []*pair, pol diff.Policy
 			out = append(out, c)
 		case !c.feedRead:
 			out = append(out, c) // not read: let reconcile decide, as before
-		case c.base.PendingFD(fdView(c.fd, c.feed, nil).Comments, pol):
+		case c.base.PendingFD(fdside.View(c.fd, c.feed, nil).Comments, pol):
 			out = append(out, c)
 		}
 	}

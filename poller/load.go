@@ -9,6 +9,7 @@ import (
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/servicenow"
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/fdside"
 )
 
 // commentMargin is how far before a pair's last sync the comment reads
@@ -153,7 +154,7 @@ func (p *Poller) readComments(ctx context.Context, batch []*pair, force []*pair,
 		}
 		q := flashduty.FeedQuery{IncidentID: c.fd.ID, Types: []string{flashduty.FeedComment}}
 		if c.base == nil {
-			q.Types = append(q.Types, historyTypes...)
+			q.Types = append(q.Types, fdside.HistoryTypes...)
 		}
 		if c.base != nil && !c.readAll {
 			q.Since = time.Unix(min(c.base.FDUpdatedAt, newestMark(c.base, diff.Flashduty)), 0).Add(-commentMargin)

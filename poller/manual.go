@@ -9,6 +9,7 @@ import (
 
 	"github.com/snowduty/snowduty/clients/servicenow"
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/fdside"
 	"github.com/snowduty/snowduty/state"
 )
 
@@ -120,7 +121,7 @@ func (p *Poller) Explain(ctx context.Context, ref string) (*Explanation, error) 
 		return nil, err
 	}
 	ex := &Explanation{Link: c.link, PairID: c.key(), Base: c.base, Plan: c.plan, Triggered: c.link != nil || p.triggered(c),
-		ServiceNow: pairSnowView(c), Flashduty: fdView(c.fd, c.feed, p.nameMap())}
+		ServiceNow: pairSnowView(c), Flashduty: fdside.View(c.fd, c.feed, p.nameMap())}
 	if ex.Audit, err = p.st.AuditFor(ctx, c.key(), 50); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/fdside"
 )
 
 // mode is what a reconcile pass does with its plans: write them, log them
@@ -158,7 +159,7 @@ func (p *Poller) planPair(c *pair, pol diff.Policy) {
 	if c.link != nil && (c.snow == nil || c.fd == nil) {
 		return // a partner is gone: reported by fetchPartners
 	}
-	c.plan = diff.Compute(c.base, pairSnowView(c), fdView(c.fd, c.feed, p.nameMap()), pol)
+	c.plan = diff.Compute(c.base, pairSnowView(c), fdside.View(c.fd, c.feed, p.nameMap()), pol)
 }
 
 // needTargetComments returns the pairs whose plan posts comments to a side
@@ -262,7 +263,7 @@ func (p *Poller) refreshFDMarks(ctx context.Context, batch []*pair) {
 		if inc == nil || c.failed != nil || c.plan.NewBase == nil || !fdWrites(c.plan) {
 			continue
 		}
-		if _, moved := diff.Changed(c.plan.NewBase, nil, fdView(inc, nil, nil), pol); !moved {
+		if _, moved := diff.Changed(c.plan.NewBase, nil, fdside.View(inc, nil, nil), pol); !moved {
 			c.plan.NewBase.FDUpdatedAt = inc.UpdatedAt
 		}
 	}

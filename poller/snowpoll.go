@@ -7,6 +7,7 @@ import (
 
 	"github.com/snowduty/snowduty/clients/servicenow"
 	"github.com/snowduty/snowduty/diff"
+	"github.com/snowduty/snowduty/poller/snowside"
 	"github.com/snowduty/snowduty/state"
 )
 
@@ -100,7 +101,7 @@ func (p *Poller) dropUnchangedSnow(ctx context.Context, rows []*pair) ([]*pair, 
 		if v, ok := snaps[c.id]; ok && c.link != nil && len(v.Data) > 0 {
 			var s diff.Snapshot
 			if s.UnmarshalBinary(v.Data) == nil && s.SnowModCount == int64(c.snow.SysModCount) {
-				if snowChanged, _ := diff.Changed(&s, snowView(c.snow, nil), nil, pol); !snowChanged {
+				if snowChanged, _ := diff.Changed(&s, snowside.View(c.snow, nil), nil, pol); !snowChanged {
 					continue
 				}
 			}

@@ -1,4 +1,8 @@
-package poller
+// Package fdside is the Flashduty side of a pair: it turns the Flashduty
+// client's records into diff's view and a diff plan into client calls,
+// reporting what landed. It is the one place that knows both
+// clients/flashduty and diff.
+package fdside
 
 import (
 	"encoding/json"
@@ -7,11 +11,51 @@ import (
 	"github.com/snowduty/snowduty/diff"
 )
 
-// historyTypes are the timeline entries read, besides comments, for a pair
+// View turns a Flashduty incident and the items of its feed into diff's
+// view: its comments, and its field history when the feed reaches back to
+// the creation. names resolves person ids to names for attribution.
+func View(in *flashduty.Incident, feed []flashduty.FeedItem, names map[int64]string) *diff.FDView {
+	if in == nil {
+		return nil
+	}
+	v := &diff.FDView{
+		IncidentID:    in.ID,
+		Num:           in.Num,
+		Title:         in.Title,
+		Description:   in.Description,
+		Severity:      diff.Severity(in.Severity),
+		Progress:      in.Progress,
+		SnoozedBefore: in.SnoozedBefore,
+		UpdatedAt:     in.UpdatedAt,
+		CloseTime:     in.CloseTime,
+		Labels:        in.Labels,
+		Fields:        in.Fields,
+		ChannelID:     in.ChannelID,
+		CloserID:      in.CloserID,
+		CloserName:    names[in.CloserID],
+		Resolution:    in.Resolution,
+	}
+	v.History, v.HistoryRead = History(feed)
+	for _, it := range feed {
+		if it.Type != flashduty.FeedComment {
+			continue
+		}
+		v.Comments = append(v.Comments, diff.FDComment{
+			ID:          diff.FDCommentID(it.CreatedAt, it.CreatorID, it.Comment),
+			CreatorID:   it.CreatorID,
+			CreatorName: names[it.CreatorID],
+			Text:        it.Comment,
+			CreatedAt:   it.CreatedAt,
+		})
+	}
+	return v
+}
+
+// HistoryTypes are the timeline entries read, besides comments, for a pair
 // with no base: the creation, the edits of title, description and severity,
 // and the state changes, so the merge can tell which side changed a
 // differing field last.
-var historyTypes = []string{flashduty.FeedNew, flashduty.FeedTitle, flashduty.FeedDesc, flashduty.FeedSeverity,
+var HistoryTypes = []string{flashduty.FeedNew, flashduty.FeedTitle, flashduty.FeedDesc, flashduty.FeedSeverity,
 	flashduty.FeedAck, flashduty.FeedUnack, flashduty.FeedResolve, flashduty.FeedReopen, flashduty.FeedSnooze, flashduty.FeedWake}
 
 // statusAfter is the status a state entry leaves the incident in ("" when
@@ -21,10 +65,10 @@ var statusAfter = map[string]diff.Status{
 	flashduty.FeedReopen: diff.StatusTriggered, flashduty.FeedSnooze: diff.StatusSnoozed, flashduty.FeedWake: "",
 }
 
-// fdHistory extracts diff's field history from feed items (oldest first).
+// History extracts diff's field history from feed items (oldest first).
 // ok is false unless the items reach back to the creation (i_new): a
 // partial timeline cannot prove a field unchanged.
-func fdHistory(feed []flashduty.FeedItem) (out []diff.FDChange, ok bool) {
+func History(feed []flashduty.FeedItem) (out []diff.FDChange, ok bool) {
 	for _, it := range feed {
 		base := diff.FDChange{CreatorID: it.CreatorID, At: it.CreatedAt}
 		switch it.Type {
