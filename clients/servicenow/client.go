@@ -144,6 +144,11 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	return resp, nil
 }
 
+// MaxURLLength is the longest URL the client sends (what real clients keep
+// under: web tiers in front of instances refuse longer ones, at a length
+// that is not published). Batch reads split until each URL fits.
+const MaxURLLength = 2048
+
 // retryable is the in-call retry policy: a hibernating instance does not
 // wake up within a call, so it is returned at once.
 func retryable(c httpx.Class) bool {
@@ -198,6 +203,12 @@ func (c *Client) once(ctx context.Context, req request, body []byte) (*response,
 	u := *c.base
 	u.Path = strings.TrimRight(u.Path, "/") + req.path
 	u.RawQuery = req.query.Encode()
+	if n := len(u.String()); n > MaxURLLength {
+		// Real web tiers refuse over-long URLs with an HTML page or a 414,
+		// at a length nobody publishes: never send one.
+		return nil, &Error{Class: httpx.BadRequest, TooLong: true,
+			Message: fmt.Sprintf("request too long: its URL has %d characters, over the %d the client keeps every URL under", n, MaxURLLength)}
+	}
 	var rd *bytes.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

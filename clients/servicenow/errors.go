@@ -44,6 +44,11 @@ type Error struct {
 	Attempts int
 	// Hint says what to do about it.
 	Hint string
+	// TooLong marks a request refused for its length: by the client before
+	// sending (its URL over MaxURLLength) or by the web tier (414, or an
+	// HTML page answering an over-long URL). A batch read splits and tries
+	// again; a single item that is too long is a bad request.
+	TooLong bool
 	// Err is the underlying transport error, if any.
 	Err error
 }
@@ -191,6 +196,10 @@ func classify(status int, h http.Header, body []byte, now time.Time) (json.RawMe
 		default:
 			return env.Result, nil
 		}
+	case status == http.StatusRequestURITooLong:
+		e.Class, e.TooLong = httpx.BadRequest, true
+		e.Message = "request too long: the web tier refused the URL (414)"
+		e.Hint = "report it: snowduty keeps every URL under " + strconv.Itoa(MaxURLLength) + " characters"
 	case status == http.StatusUnauthorized:
 		e.Class = httpx.Unauthorized
 	case status == http.StatusForbidden && strings.Contains(e.Detail, "Data Policy Exception"):

@@ -1,6 +1,8 @@
 package servicenow
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -83,4 +85,40 @@ func rawClient(t *testing.T, srv *httptest.Server) *Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A web tier refuses an over-long URL with a 414 (often an HTML page): that
+// is "request too long", not a generic bad request, and says so.
+func TestRequestTooLong(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusRequestURITooLong)
+		_, _ = w.Write([]byte("<html><body><h1>414 Request-URI Too Large</h1></body></html>"))
+	}))
+	c := rawClient(t, srv)
+	_, err := c.FindByNumbers(t.Context(), []string{"INC0010001"})
+	var e *Error
+	if !errors.As(err, &e) || !e.TooLong || e.Class != httpx.BadRequest || !strings.Contains(err.Error(), "request too long") {
+		t.Fatalf("414 = %v, want a too-long bad request", err)
+	}
+	// A URL over the budget never leaves the client.
+	long := make([]string, 0, 300)
+	for i := range 300 {
+		long = append(long, fmt.Sprintf("64f0a1b2c3d4e5f60%07x", i))
+	}
+	calls := 0
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if n := len("http://" + r.Host + r.URL.RequestURI()); n > MaxURLLength {
+			t.Errorf("a %d-character URL was sent", n)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"result":[]}`))
+	}))
+	if _, err := rawClient(t, srv2).FindByCorrelationIDs(t.Context(), long); err != nil {
+		t.Fatal(err)
+	}
+	if calls <= 3 {
+		t.Fatalf("300 correlation ids in %d requests: the 100-id batches were not cut by length", calls)
+	}
 }

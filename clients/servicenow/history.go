@@ -22,8 +22,7 @@ func (c *Client) JournalHistory(ctx context.Context, sysIDs []string) (map[strin
 		}
 	}
 	params := url.Values{"sysparm_display_value": {"true"}, "sysparm_exclude_reference_link": {"true"}}
-	out := make(map[string]string, len(ids))
-	for _, chunk := range chunks(ids, batchSize) {
+	rows, err := inBatches(ids, func(chunk []string) ([]map[string]any, error) {
 		cond, err := inList("sys_id", chunk)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -32,9 +31,14 @@ func (c *Client) JournalHistory(ctx context.Context, sysIDs []string) (map[strin
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range exactRows(rows, "sys_id", chunk) {
-			out[str(r["sys_id"])] = strings.TrimSpace(displayText(r["comments"]) + "\n\n" + displayText(r["work_notes"]))
-		}
+		return exactRows(rows, "sys_id", chunk), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[str(r["sys_id"])] = strings.TrimSpace(displayText(r["comments"]) + "\n\n" + displayText(r["work_notes"]))
 	}
 	return out, nil
 }

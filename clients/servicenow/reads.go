@@ -3,6 +3,7 @@ package servicenow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -80,8 +81,7 @@ func (c *Client) incidentsIn(ctx context.Context, op, column string, ids, cols [
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var out []Incident
-	for _, chunk := range chunks(ids, batchSize) {
+	return inBatches(ids, func(chunk []string) ([]Incident, error) {
 		cond, err := inList(column, chunk)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -94,7 +94,30 @@ func (c *Client) incidentsIn(ctx context.Context, op, column string, ids, cols [
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		out = append(out, incs...)
+		return incs, nil
+	})
+}
+
+// inBatches reads ids in batches of at most batchSize, smaller where a
+// batch's request would be too long (see MaxURLLength: the client refuses
+// it before sending, so finding the size costs no request), and returns
+// every batch's results in order.
+func inBatches[T any](ids []string, read func(chunk []string) ([]T, error)) ([]T, error) {
+	var out []T
+	size := batchSize
+	for len(ids) > 0 {
+		n := min(size, len(ids))
+		got, err := read(ids[:n])
+		var e *Error
+		if errors.As(err, &e) && e.TooLong && n > 1 {
+			size = min(n*9/10, n-1) // a tenth shorter, and at least one fewer
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+		ids = ids[n:]
 	}
 	return out, nil
 }
@@ -190,12 +213,12 @@ func (c *Client) Journal(ctx context.Context, q JournalQuery) ([]JournalEntry, e
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	var out []JournalEntry
-	for _, chunk := range chunks(ids, batchSize) {
+	out, err := inBatches(ids, func(chunk []string) ([]JournalEntry, error) {
 		idCond, _ := inList("element_id", chunk)
 		elCond, _ := inList("element", els)
 		ks := keyset{op: op, table: "sys_journal_field", timeCol: "sys_created_on", base: joinQuery(idCond, "name=incident", elCond), fields: journalFields}
 		cur := Cursor{UpdatedOn: q.Since}
+		var got []JournalEntry
 		for {
 			kp, err := c.keysetRead(ctx, ks, cur, MaxPageSize/10)
 			if err != nil {
@@ -206,13 +229,16 @@ func (c *Client) Journal(ctx context.Context, q JournalQuery) ([]JournalEntry, e
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", op, err)
 				}
-				out = append(out, e)
+				got = append(got, e)
 				cur = Cursor{UpdatedOn: e.CreatedOn, SysID: e.SysID}
 			}
 			if !kp.more {
-				break
+				return got, nil
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b JournalEntry) int {
 		if c := a.CreatedOn.Compare(b.CreatedOn); c != 0 {
