@@ -1,5 +1,10 @@
 package diff
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
 // createFD plans a Flashduty incident for a ServiceNow incident: ServiceNow
 // wins every field; the description carries the ServiceNow number.
 func (c *computer) createFD() {
@@ -61,6 +66,15 @@ func (c *computer) createFD() {
 	}
 }
 
+// ServiceNowSysID is the sys_id snowduty asks ServiceNow to give the
+// incident it creates for Flashduty incident incidentID: 32 hex digits
+// derived from the id alone, so a create sent twice (its first answer
+// lost) cannot make a second record, and the first is found by a read.
+func ServiceNowSysID(incidentID string) string {
+	sum := sha256.Sum256([]byte("snowduty/flashduty-incident/" + incidentID))
+	return hex.EncodeToString(sum[:16])
+}
+
 // createSnow plans a ServiceNow incident for a Flashduty incident:
 // Flashduty wins every field; correlation_id links it.
 func (c *computer) createSnow() {
@@ -69,6 +83,7 @@ func (c *computer) createSnow() {
 	c.expFD = fv
 	c.expSnow = canon{KeyTitle: "", KeyDescription: ""}
 	c.plan.ServiceNow.Create = map[string]string{
+		"sys_id":              ServiceNowSysID(c.fd.IncidentID),
 		"correlation_id":      c.fd.IncidentID,
 		"correlation_display": CorrelationDisplay,
 	}

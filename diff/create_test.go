@@ -71,7 +71,7 @@ func TestCreateFromFlashduty(t *testing.T) {
 		"short_description": "CPU high on web-01", "description": "load 40", "impact": "2", "urgency": "2",
 		"state": "6", "close_code": "Solution provided", "close_notes": "Scaled out",
 		"correlation_id": "69da451ef77b1b51f40e83ee", "correlation_display": "Flashduty",
-		"u_service": "web", "u_env": "prod",
+		"sys_id": ServiceNowSysID("69da451ef77b1b51f40e83ee"), "u_service": "web", "u_env": "prod",
 	}
 	if !maps.Equal(plan.ServiceNow.Create, want) || len(plan.ServiceNow.Update) != 0 || len(plan.ServiceNow.Comments) != 1 {
 		t.Fatalf("bad create: %s", js(plan))

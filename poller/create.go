@@ -10,6 +10,7 @@ import (
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/httpx"
+	"github.com/snowduty/snowduty/clients/servicenow"
 	"github.com/snowduty/snowduty/diff"
 	"github.com/snowduty/snowduty/state"
 )
@@ -96,28 +97,102 @@ func (p *Poller) createFD(ctx context.Context, c *pair) {
 
 // createSnow creates the ServiceNow partner of a Flashduty incident, with
 // correlation_id set in the same POST, so a search by correlation_id (done
-// for every unlinked Flashduty incident) finds it after a crash.
+// for every unlinked Flashduty incident) finds it after a crash, and with
+// a sys_id derived from the Flashduty id (diff.ServiceNowSysID), so a
+// second POST cannot make a second record and a read by sys_id finds the
+// first whatever became of its correlation_id.
 func (p *Poller) createSnow(ctx context.Context, c *pair) {
 	fd := c.fd
 	pairID := state.PairIDForIncident(fd.ID)
+	fields := maps.Clone(c.plan.ServiceNow.Create)
+	chosen := fields["sys_id"]
+	if p.noChosenSysID.Load() {
+		delete(fields, "sys_id")
+	}
 	found, err := p.beginCreate(ctx, pairID, state.SideServiceNow, func(time.Time) (string, error) {
-		return "", nil // resolveLinks already searched by correlation_id this pass
+		// resolveLinks already searched by correlation_id this pass.
+		return p.findChosen(ctx, chosen)
 	})
-	if err != nil || found != "" {
-		if err != nil {
+	if err == nil && found == "" {
+		if err = p.storeCreateBase(ctx, c, pairID); err != nil {
+			p.createFailed(ctx, c, pairID, "state", err)
+			return
+		}
+		var inc servicenow.Incident
+		if inc, err = p.createSnowRecord(ctx, fields, chosen); err == nil {
+			p.createdSnow(ctx, c, inc)
+			return
+		}
+		if found, _ = p.findChosen(ctx, chosen); found == "" {
+			p.createFailed(ctx, c, pairID, "servicenow", err)
+			return
+		}
+		// The POST failed because the record exists: an earlier create of
+		// ours landed (a second one could not). Its intent is settled by
+		// the link.
+		err = nil
+	}
+	if err != nil {
+		c.fail("servicenow", err)
+		return
+	}
+	got, err := p.sn.GetMany(ctx, []string{found}, p.o.Policy.Mapping.Columns())
+	if err != nil || len(got) == 0 {
+		c.fail("servicenow", fmt.Errorf("read the servicenow incident an earlier create made: %w", errors.Join(err, errCreatePending)))
+		return
+	}
+	p.metrics.creates.WithLabelValues("servicenow", "adopted").Inc()
+	sn := &got[0]
+	p.link(ctx, c, sn, fd, true)
+	// The found incident is reconciled as an adopted pair next pass; it
+	// names its partner now, so a search finds it from then on.
+	c.plan = diff.Plan{}
+	if c.failed == nil && sn.CorrelationID == "" {
+		c.plan.ServiceNow.Update = map[string]string{"correlation_id": fd.ID, "correlation_display": diff.CorrelationDisplay}
+		if err := p.applySnow(ctx, c, sn.SysID); err != nil {
 			c.fail("servicenow", err)
 		}
-		return
 	}
-	if err := p.storeCreateBase(ctx, c, pairID); err != nil {
-		p.createFailed(ctx, c, pairID, "state", err)
-		return
+}
+
+// createSnowRecord POSTs the incident. An instance that refuses the chosen
+// sys_id (a definite refusal, and no record with it exists) gets the
+// create again without it, and creates rely on the intent and the
+// correlation_id search from then on.
+func (p *Poller) createSnowRecord(ctx context.Context, fields map[string]string, chosen string) (servicenow.Incident, error) {
+	inc, err := p.sn.Create(ctx, fields)
+	cls := classOf(err)
+	if err == nil || fields["sys_id"] == "" || (cls != httpx.BadRequest && cls != httpx.Forbidden) {
+		return inc, err
 	}
-	inc, err := p.sn.Create(ctx, c.plan.ServiceNow.Create)
+	if found, ferr := p.findChosen(ctx, chosen); ferr != nil || found != "" {
+		return inc, err // the record exists (or cannot be checked): not a refusal of the sys_id
+	}
+	p.noChosenSysID.Store(true)
+	p.log.Warn("servicenow refused the sys_id snowduty chose for a new incident; creating without it (creates stay idempotent through the intent and the correlation_id search)", errAttr(err))
+	delete(fields, "sys_id")
+	return p.sn.Create(ctx, fields)
+}
+
+// findChosen reads the incident with the chosen sys_id ("" when none).
+func (p *Poller) findChosen(ctx context.Context, sysID string) (string, error) {
+	if sysID == "" {
+		return "", nil
+	}
+	got, err := p.sn.GetMany(ctx, []string{sysID}, nil)
 	if err != nil {
-		p.createFailed(ctx, c, pairID, "servicenow", err)
-		return
+		return "", fmt.Errorf("look for an earlier create by sys_id: %w", err)
 	}
+	if len(got) == 1 && got[0].SysID == sysID {
+		return sysID, nil
+	}
+	return "", nil
+}
+
+// createdSnow links a ServiceNow incident just created and writes the rest
+// of the plan.
+func (p *Poller) createdSnow(ctx context.Context, c *pair, inc servicenow.Incident) {
+	fd := c.fd
 	p.metrics.creates.WithLabelValues("servicenow", "created").Inc()
 	l := state.Link{SysID: inc.SysID, Number: inc.Number, IncidentID: fd.ID, Created: p.now(), Origin: state.OriginFlashduty}
 	if err := p.linkCreated(ctx, c, l); err != nil {

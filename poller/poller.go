@@ -45,6 +45,10 @@ type Poller struct {
 	ready  bool // origin and identity checked
 	names  map[int64]string
 
+	// noChosenSysID is set once ServiceNow refused a client-chosen sys_id:
+	// creates go without one from then on.
+	noChosenSysID atomic.Bool
+
 	// lastActive is the active-set size the last Flashduty pass counted;
 	// it sizes the resync sweep's slices.
 	lastActive atomic.Int64

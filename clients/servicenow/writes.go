@@ -20,10 +20,12 @@ func checkFields(fields map[string]string) error {
 }
 
 // Create inserts an incident (POST, 201) and returns the whole new record.
-// It is never retried after an ambiguous failure (5xx, 202, timeout, a
-// dropped connection): the error then has class httpx.UnknownOutcome and
-// the caller must look the incident up by correlation_id before creating
-// it again.
+// fields may carry a client-chosen "sys_id" (32 hex digits): the record
+// then gets it, and a second insert with it fails. It is never retried
+// after an ambiguous failure (5xx, 202, timeout, a dropped connection): the
+// error then has class httpx.UnknownOutcome and the caller must look the
+// incident up (by that sys_id, or by correlation_id) before creating it
+// again.
 func (c *Client) Create(ctx context.Context, fields map[string]string) (Incident, error) {
 	const op = "create incident"
 	if err := checkFields(fields); err != nil {

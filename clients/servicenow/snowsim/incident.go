@@ -55,6 +55,19 @@ func (s *Server) createIncident(u *User, in map[string]string) (*record, *apiErr
 		return nil, aerr
 	}
 	f["sys_id"] = s.newSysID()
+	if id := in["sys_id"]; id != "" {
+		// A client may choose the sys_id of a new record (32 hex digits,
+		// PySNC test_insert_custom_guid); a second insert with it fails.
+		if !validSysID(id) {
+			s.number--
+			return nil, &apiError{http.StatusBadRequest, "Invalid sys_id", "sys_id " + id + " is not 32 hexadecimal digits"}
+		}
+		if t.rows[id] != nil {
+			s.number--
+			return nil, &apiError{http.StatusForbidden, "Operation Failed", "Error during insert of incident (" + id + ")"}
+		}
+		f["sys_id"] = id
+	}
 	rec := s.insert("incident", f)
 	s.appendJournal(u, f["sys_id"], journal)
 	s.trackResolved(rec)
@@ -224,4 +237,17 @@ func (s *Server) autoClose() {
 			_ = s.updateIncident(sys, rec, map[string]string{"state": "7"}, false)
 		}
 	}
+}
+
+// validSysID reports whether id has the shape of a sys_id.
+func validSysID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
