@@ -16,7 +16,8 @@ import (
 )
 
 // errCreatePending means an earlier create of the pair may still land: its
-// intent is younger than IntentTTL and a search did not find the incident.
+// intent is younger than state.Options.IntentTTL and a search did not find
+// the incident.
 var errCreatePending = errors.New("an earlier create of this pair is unresolved; waiting before creating again")
 
 // createFD creates the Flashduty partner of a ServiceNow incident: intent
@@ -212,8 +213,8 @@ func (p *Poller) createdSnow(ctx context.Context, c *pair, inc servicenow.Incide
 
 // beginCreate writes the create intent. When one exists already, an earlier
 // create may have landed: search finds it (the partner's id), or, once the
-// intent is older than IntentTTL, the intent is dropped and a new one
-// written. found is the id of a partner found by search ("" to create).
+// intent is older than state.Options.IntentTTL, the intent is dropped and a
+// new one written. found is the id of a partner found by search ("" to create).
 func (p *Poller) beginCreate(ctx context.Context, pairID string, side state.Side, search func(since time.Time) (string, error)) (found string, err error) {
 	f, ok := p.currentFence()
 	if !ok {
@@ -239,7 +240,7 @@ func (p *Poller) beginCreate(ctx context.Context, pairID string, side state.Side
 	if err != nil || id != "" {
 		return id, err
 	}
-	if in != nil && p.now().Sub(in.Started) < p.o.IntentTTL {
+	if in != nil && !p.st.IntentExpired(*in, p.now()) {
 		return "", errCreatePending
 	}
 	if err := p.st.ResolveIntent(ctx, pairID); err != nil {

@@ -78,8 +78,6 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	HolderID        string        // this replica's name in the lease
 	LeaseRenew      time.Duration // how often the leader renews
-	IntentTTL       time.Duration // an unresolved create intent older than this is searched for
-	ClosedGrace     time.Duration // pairs closed on both sides stay active this long
 	HealthGrace     time.Duration // how late a pass may start before /livez fails
 
 	// Clock is the time source (tests inject one); nil means time.Now.
@@ -102,8 +100,6 @@ func DefaultOptions() Options {
 		ShutdownTimeout: 20 * time.Second,
 		HolderID:        "snowduty",
 		LeaseRenew:      5 * time.Second,
-		IntentTTL:       2 * time.Minute,
-		ClosedGrace:     24 * time.Hour,
 		HealthGrace:     time.Minute,
 	}
 }

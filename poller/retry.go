@@ -107,7 +107,7 @@ func (p *Poller) pairsForIDs(ctx context.Context, due []state.Retry) ([]*pair, e
 }
 
 // prune drops pairs closed on both sides for longer than the grace period
-// and settles create intents that outlived IntentTTL.
+// and settles create intents that outlived state.Options.IntentTTL.
 func (p *Poller) prune(ctx context.Context) error {
 	if p.o.DryRun {
 		return nil

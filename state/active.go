@@ -11,7 +11,7 @@ import (
 )
 
 // ActivePair is a member of the active set: a pair still open on at least
-// one side (or closed on both for less than the grace period).
+// one side, or closed on both and not yet pruned (see MarkClosed).
 type ActivePair struct {
 	PairID string
 	// FeedChecked is when the pair's Flashduty feed was last read (zero:
@@ -211,9 +211,16 @@ func WalkFrom(f float64) []string {
 }
 
 // NextFeedBatch returns the next n active pairs in round-robin order for
-// the feed budget, and advances the shared pointer: successive calls go
-// around the whole set. One round trip.
+// the feed budget, and advances the shared pointer (the "ptr" field of the
+// cursors hash): successive calls go around the whole set. One round trip.
+// Moving the pointer is a write, so a read-only store refuses it with
+// ErrReadOnly.
 func (s *Store) NextFeedBatch(ctx context.Context, n int) ([]ActivePair, error) {
+	if s.o.ReadOnly {
+		// The hook lets scanActiveScript through (its scan mode only reads),
+		// so the feed mode's HSET must be refused here.
+		return nil, fmt.Errorf("next feed batch: %w", ErrReadOnly)
+	}
 	pairs, _, _, err := s.scanActive(ctx, 0, "", n, "feed", numBuckets)
 	if err != nil {
 		return nil, s.wrap("next feed batch", err)

@@ -162,7 +162,7 @@ func TestClosedPairsLeaveAfterGrace(t *testing.T) {
 
 func TestIntents(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(o *Options) { o.IntentTTL = 2 * time.Minute })
+	e := newEnv(t, func(o *Options) { o.IntentTTL = 3 * time.Minute }) // not the default
 	s, ctx := e.s, t.Context()
 	t0 := e.clock.Now()
 	ok, err := s.BeginCreate(ctx, e.fence, "fd:1", SideServiceNow, t0)
@@ -178,12 +178,16 @@ func TestIntents(t *testing.T) {
 	if _, err := s.BeginCreate(ctx, e.fence, "sn:3", "mars", t0); err == nil {
 		t.Fatal("bad side accepted")
 	}
-	if exp, _ := s.ExpiredIntents(ctx, t0.Add(2*time.Minute-time.Second)); len(exp) != 0 {
+	if exp, _ := s.ExpiredIntents(ctx, t0.Add(3*time.Minute-time.Second)); len(exp) != 0 {
 		t.Fatalf("expired too early: %v", exp)
 	}
-	exp, err := s.ExpiredIntents(ctx, t0.Add(2*time.Minute))
+	exp, err := s.ExpiredIntents(ctx, t0.Add(3*time.Minute))
 	if err != nil || len(exp) != 1 || exp[0] != (Intent{PairID: "fd:1", Side: SideServiceNow, Started: t0}) {
 		t.Fatalf("expired = %+v %v", exp, err)
+	}
+	in := Intent{PairID: "fd:1", Side: SideServiceNow, Started: t0}
+	if s.IntentExpired(in, t0.Add(3*time.Minute-time.Millisecond)) || !s.IntentExpired(in, t0.Add(3*time.Minute)) {
+		t.Fatal("IntentExpired disagrees with IntentTTL")
 	}
 	// An expired intent still blocks a create until resolved.
 	if ok, _ := s.BeginCreate(ctx, e.fence, "fd:1", SideServiceNow, t0.Add(3*time.Minute)); ok {

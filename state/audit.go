@@ -46,18 +46,10 @@ func (s *Store) Audit(ctx context.Context, pairID string, ev Event) error {
 
 // AuditFor returns up to n of the newest events of a pair, newest first.
 // All pairs share one capped stream (memory stays bounded however many
-// pairs there are), so a pair's history reaches back as far as the cap.
+// pairs there are), so a pair's history reaches back as far as the cap; the
+// stream is read newest first, 1,000 entries per round trip, until n are
+// found or it ends.
 func (s *Store) AuditFor(ctx context.Context, pairID string, n int) ([]AuditRecord, error) {
-	return s.readAudit(ctx, pairID, n)
-}
-
-// RecentAudit returns up to n of the newest events of all pairs, newest
-// first.
-func (s *Store) RecentAudit(ctx context.Context, n int) ([]AuditRecord, error) {
-	return s.readAudit(ctx, "", n)
-}
-
-func (s *Store) readAudit(ctx context.Context, pairID string, n int) ([]AuditRecord, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("read audit: n %d must be positive", n)
 	}
@@ -70,7 +62,7 @@ func (s *Store) readAudit(ctx context.Context, pairID string, n int) ([]AuditRec
 		}
 		for _, m := range msgs {
 			r := decodeAudit(m)
-			if pairID == "" || r.PairID == pairID {
+			if r.PairID == pairID {
 				out = append(out, r)
 				if len(out) == n {
 					return out, nil

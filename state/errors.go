@@ -26,7 +26,7 @@ type LinkConflictError struct {
 
 // Error describes both links.
 func (e *LinkConflictError) Error() string {
-	return fmt.Sprintf("link conflict: ServiceNow %s is linked to Flashduty %s, cannot link %s to %s; delete the old link first",
+	return fmt.Sprintf("link conflict: ServiceNow %s is linked to Flashduty %s, cannot link %s to %s: the existing link is kept",
 		e.Existing.SysID, e.Existing.IncidentID, e.New.SysID, e.New.IncidentID)
 }
 

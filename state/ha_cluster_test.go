@@ -71,19 +71,6 @@ func (w *haWorkload) round(ctx context.Context) {
 			w.ok("links by pair ids", err)
 		}
 	}
-	if i%5 == 4 {
-		// Delete the previous pair's link, then link its incident anew:
-		// a half-deleted link would refuse that as a conflict.
-		prev := w.links[fmt.Sprintf("inc%04d", i-1)]
-		if prev != (Link{}) && w.ok("delete link", s.DeleteLink(ctx, prev.SysID)) {
-			delete(w.links, prev.IncidentID)
-			relinked := prev
-			relinked.SysID = "re" + prev.SysID
-			if w.ok("put link (relink)", s.PutLink(ctx, relinked)) {
-				w.links[prev.IncidentID] = relinked
-			}
-		}
-	}
 	w.ok("renew lease", s.RenewLease(ctx, f))
 	_, _, err := s.CurrentLeader(ctx)
 	w.ok("current leader", err)

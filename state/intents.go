@@ -77,18 +77,24 @@ func (s *Store) Intents(ctx context.Context) ([]Intent, error) {
 	return out, nil
 }
 
-// ExpiredIntents lists the intents started IntentTTL or more before now:
-// creates that crashed or timed out, to be resolved by searching the other
-// side before any new create.
+// IntentExpired reports whether in was started Options.IntentTTL or more
+// before now: its create crashed or timed out, and searching the other side
+// must settle it before any new create. It is the one definition of an
+// expired intent (ExpiredIntents uses it).
+func (s *Store) IntentExpired(in Intent, now time.Time) bool {
+	return !in.Started.After(now.Add(-s.o.IntentTTL))
+}
+
+// ExpiredIntents lists the intents that IntentExpired reports expired at
+// now, oldest first.
 func (s *Store) ExpiredIntents(ctx context.Context, now time.Time) ([]Intent, error) {
 	all, err := s.Intents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cutoff := now.Add(-s.o.IntentTTL)
 	var out []Intent
 	for _, in := range all {
-		if !in.Started.After(cutoff) {
+		if s.IntentExpired(in, now) {
 			out = append(out, in)
 		}
 	}

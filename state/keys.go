@@ -5,33 +5,36 @@ import (
 	"encoding/hex"
 )
 
-// Key layout (see doc.go). Every key is "{<prefix>}<name>": the braces are a
-// Redis Cluster hash tag, so all keys of one integration share a slot and
-// the Lua scripts may touch several of them atomically.
+// The names of the keys. The package documentation ("Key layout" in
+// doc.go) is the one description of each key, its type, its content and
+// who writes it; the comments here only recall the type and the value.
+// The Lua scripts spell the bucket families, 4096 and "%03x" out too.
 const (
+	// layoutVersion is recorded in keyMeta; change it with any stored
+	// format.
 	layoutVersion = "1"
 
-	// numBuckets spreads per-pair data over this many small hashes, which
-	// Redis stores as compact listpacks while they stay under 128 entries
-	// (up to roughly 300,000 pairs).
+	// numBuckets spreads per-pair data over this many hashes per family,
+	// so that the l:, r: and a: buckets stay listpacks (at most 128
+	// entries each, Redis's default) up to roughly 300,000 pairs.
 	numBuckets = 4096
 
-	keyMeta      = "m"  // hash: layout, identity
+	keyMeta      = "m"  // hash: layout, sn, fd (identity)
 	keyLease     = "L"  // string: token|deadline_ms|holder, with PX TTL
 	keyFence     = "f"  // string: fence token counter
-	keyCursors   = "k"  // hash: sn, fd, fdd (deep discovery), ptr, rs (resync sweep)
+	keyCursors   = "k"  // hash: sn, fd, fdd, rs (sweepField), jr (journalField), ptr
 	keyClosing   = "c"  // zset: pair -> closed-at ms
 	keyIntents   = "i"  // hash: pair -> side|started_ms
 	keyQueue     = "q"  // zset: pair -> due ms
 	keyQueueData = "qd" // hash: pair -> attempt|first_ms|op|err
-	keyDead      = "d"  // hash: pair -> attempts|at_ms|op|err
+	keyDead      = "d"  // hash: pair -> attempts|at_ms|first_ms|op|err
 	keyAudit     = "e"  // stream: p, t, k, s, f, d
 
-	bucketLinks    = "l:" // hash per bucket: sys_id -> incident|number|created|origin
-	bucketReverse  = "r:" // hash per bucket: incident_id -> sys_id
-	bucketSnaps    = "s:" // hash per bucket: pair -> version:data
-	bucketActive   = "a:" // hash per bucket: pair -> feed checked (unix s)
-	bucketHexChars = 3
+	bucketLinks    = "l:" // hash per bucket of sys_id: sys_id -> incident_id|number|created_s|origin
+	bucketReverse  = "r:" // hash per bucket of incident_id: incident_id -> sys_id
+	bucketSnaps    = "s:" // hash per bucket of pair: pair -> version:data
+	bucketActive   = "a:" // hash per bucket of pair: pair -> feed checked (unix s)
+	bucketHexChars = 3    // hex digits of SHA-1 naming a bucket
 )
 
 // Constant slog attribute keys.

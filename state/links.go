@@ -21,8 +21,10 @@ const (
 	// OriginFlashduty: the Flashduty incident came first; snowduty created
 	// the ServiceNow one.
 	OriginFlashduty Origin = "flashduty"
-	// OriginAdopted: both existed and were linked (by a person, or rebuilt
-	// from correlation_id).
+	// OriginAdopted: both incidents already existed when snowduty linked
+	// them, found by ServiceNow's correlation_id or by the ServiceNow number
+	// in the Flashduty description (a person paired them, or Redis lost the
+	// link).
 	OriginAdopted Origin = "adopted"
 )
 
@@ -47,7 +49,8 @@ const (
 	pairPrefixFD = "fd:"
 )
 
-// PairIDForSysID is the pair id of a pair that ServiceNow created.
+// PairIDForSysID is the pair id of a pair that ServiceNow created, or of
+// an adopted one.
 func PairIDForSysID(sysID string) string { return pairPrefixSN + sysID }
 
 // PairIDForIncident is the pair id of a pair that Flashduty created.
@@ -145,20 +148,6 @@ end
 return res
 `)
 
-// deleteLinkScript removes a link by sys_id. KEYS[1] fwd; ARGV tag, sys_id.
-var deleteLinkScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[2])
-if not cur then return 0 end
-local inc = string.match(cur, '^([^|]*)|')
-local rk = ARGV[1] .. 'r:' .. string.sub(redis.sha1hex(inc), 1, 3)
--- Read before any write: on a cluster slot in migration the reverse key
--- may be on the other node, and the script must then fail unapplied.
-local rev = redis.call('HGET', rk, inc)
-redis.call('HDEL', KEYS[1], ARGV[2])
-if rev == ARGV[2] then redis.call('HDEL', rk, inc) end
-return 1
-`)
-
 // PutLink stores a link (both directions). Storing the same link again is
 // a no-op; a link that would re-point an already linked sys_id or
 // incident_id fails with a *LinkConflictError.
@@ -192,6 +181,8 @@ func (s *Store) conflict(ctx context.Context, l Link, code int64) error {
 	return &LinkConflictError{Existing: existing, New: l}
 }
 
+// putLinks stores links in one script call and returns putLinksScript's
+// code per link.
 func (s *Store) putLinks(ctx context.Context, links []Link) ([]int64, error) {
 	keys := make([]string, 0, 2*len(links))
 	args := make([]any, 0, 3*len(links))
@@ -200,47 +191,6 @@ func (s *Store) putLinks(ctx context.Context, links []Link) ([]int64, error) {
 		args = append(args, l.SysID, l.IncidentID, encodeLink(l))
 	}
 	return putLinksScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
-}
-
-// RebuildResult counts what RebuildLinks did.
-type RebuildResult struct {
-	Added     int    // links stored now
-	Existing  int    // links that were already there
-	Conflicts []Link // links refused because an id is linked elsewhere
-}
-
-// rebuildBatch is the number of links per script call.
-const rebuildBatch = 500
-
-// RebuildLinks stores links recovered from ServiceNow correlation_id
-// values (after Redis lost them). It is idempotent: links already present
-// are kept as they are, and links that contradict a stored one are
-// reported, not stored. One round trip per 500 links.
-func (s *Store) RebuildLinks(ctx context.Context, links []Link) (RebuildResult, error) {
-	var r RebuildResult
-	for _, l := range links {
-		if err := l.validate(); err != nil {
-			return r, fmt.Errorf("rebuild links: %w", err)
-		}
-	}
-	for start := 0; start < len(links); start += rebuildBatch {
-		batch := links[start:min(start+rebuildBatch, len(links))]
-		res, err := s.putLinks(ctx, batch)
-		if err != nil {
-			return r, s.wrap("rebuild links", err)
-		}
-		for i, code := range res {
-			switch code {
-			case 1:
-				r.Added++
-			case 2:
-				r.Existing++
-			default:
-				r.Conflicts = append(r.Conflicts, batch[i])
-			}
-		}
-	}
-	return r, nil
 }
 
 // LinkBySysID returns the link of a ServiceNow incident; ok is false when
@@ -350,11 +300,4 @@ func (s *Store) lookupLinks(ctx context.Context, pairIDs []string) ([]*Link, err
 		}
 	}
 	return out, nil
-}
-
-// DeleteLink removes the link of a ServiceNow incident (both directions).
-// Deleting a missing link is not an error.
-func (s *Store) DeleteLink(ctx context.Context, sysID string) error {
-	err := deleteLinkScript.Run(ctx, s.rdb, []string{s.bkey(bucketLinks, sysID)}, s.tag, sysID).Err()
-	return s.wrap("delete link", err)
 }

@@ -63,20 +63,6 @@ func TestLinks(t *testing.T) {
 	if _, ok, _ := s.LinkByIncidentID(ctx, "incX"); ok {
 		t.Fatal("a refused link was stored")
 	}
-
-	if err := s.DeleteLink(ctx, "sysA"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteLink(ctx, "sysA"); err != nil { // missing: fine
-		t.Fatal(err)
-	}
-	if _, ok, _ := s.LinkByIncidentID(ctx, "incA"); ok {
-		t.Fatal("reverse link survived DeleteLink")
-	}
-	// Now incA may be linked anew.
-	if err := s.PutLink(ctx, Link{SysID: "sysC", IncidentID: "incA", Origin: OriginAdopted}); err != nil {
-		t.Fatalf("relink after delete: %v", err)
-	}
 }
 
 func TestLinkValidation(t *testing.T) {
@@ -92,39 +78,4 @@ func TestLinkValidation(t *testing.T) {
 			t.Errorf("PutLink(%+v) accepted", l)
 		}
 	}
-}
-
-func TestRebuildLinksIsIdempotent(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	s, ctx := e.s, t.Context()
-	var links []Link
-	for i := range 1200 { // more than one batch
-		links = append(links, Link{SysID: "sys" + itoa(i), IncidentID: "inc" + itoa(i), Origin: OriginAdopted})
-	}
-	r, err := s.RebuildLinks(ctx, links)
-	if err != nil || r.Added != 1200 || r.Existing != 0 || len(r.Conflicts) != 0 {
-		t.Fatalf("first rebuild = %+v %v", r, err)
-	}
-	conflict := Link{SysID: "sys7", IncidentID: "other", Origin: OriginAdopted}
-	r, err = s.RebuildLinks(ctx, append(links[:10:10], conflict))
-	if err != nil || r.Added != 0 || r.Existing != 10 || len(r.Conflicts) != 1 || r.Conflicts[0] != conflict {
-		t.Fatalf("second rebuild = %+v %v", r, err)
-	}
-	got, _, _ := s.LinkBySysID(ctx, "sys7")
-	if got.IncidentID != "inc7" {
-		t.Fatalf("rebuild overwrote a link: %+v", got)
-	}
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{digits[i%10]}, b...)
-	}
-	return string(b)
 }

@@ -72,7 +72,7 @@ func measureBytesPerPair(tb testing.TB) (linksSnaps, total float64) {
 			links = append(links, l)
 			writes = append(writes, SnapshotWrite{PairID: l.PairID(), Data: snapshotOf(i)})
 		}
-		if _, err := s.RebuildLinks(ctx, links); err != nil {
+		if _, err := s.putLinks(ctx, links); err != nil {
 			tb.Fatal(err)
 		}
 		if _, err := s.PutSnapshots(ctx, f, writes); err != nil {

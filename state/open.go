@@ -29,10 +29,10 @@ type Store struct {
 	addr       string // for error messages; never holds a secret
 }
 
-// Open connects to Redis, checks that it answers, that the password is
-// accepted and that no key under the prefix has a foreign type, and records
-// the key layout version (unless ReadOnly). The returned Store must be
-// closed.
+// Open connects to Redis, checks that it answers and that the password is
+// accepted, loads the Lua scripts, checks that no key under the prefix has
+// a foreign type, records the key layout version (unless ReadOnly) and
+// refuses state of another layout. The returned Store must be closed.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	serverTime := o.Clock == nil
 	o = o.withDefaults()

@@ -38,16 +38,19 @@ type Options struct {
 	Prefix string
 	// Logger is required.
 	Logger *slog.Logger
-	// Clock is the time source for retries, intents, closed marks and
-	// audit; default time.Now. When Clock is nil, lease deadlines follow
-	// the Redis server's clock (TIME), one clock for every replica, so
-	// clock skew between replicas cannot split leadership; a set Clock is
-	// used for leases too (tests).
+	// Clock is the time source of Schedule and Replay (retry due times),
+	// of Status's count of due retries and of audit events written without
+	// a Time; default time.Now. BeginCreate, ExpiredIntents, MarkClosed,
+	// Prune and Due take their time from the caller. When Clock is nil,
+	// lease deadlines follow the Redis server's clock (TIME), one clock for
+	// every replica, so clock skew between replicas cannot split
+	// leadership; a set Clock is used for leases too (tests).
 	Clock func() time.Time
 
 	// LeaseTTL is how long a leader lease lasts without renewal (default
-	// 30s); LeaseRenew is how often the holder should renew it (default
-	// 10s, at most half of LeaseTTL).
+	// 30s). LeaseRenew is how often the holder means to renew it (default
+	// 10s): the Store never renews by itself (see RenewLease), it only
+	// refuses a LeaseRenew above half of LeaseTTL.
 	LeaseTTL   time.Duration
 	LeaseRenew time.Duration
 	// RetryBase is the first retry delay (default and minimum 10s); each
@@ -57,11 +60,11 @@ type Options struct {
 	// MaxAttempts is how many tries an operation gets, the first one
 	// included; the failure of the last one dead-letters the pair (default 8).
 	MaxAttempts int
-	// IntentTTL is how long a create intent may stay unresolved before it
-	// is reported by ExpiredIntents (default 2m).
+	// IntentTTL is how long a create intent may stay unresolved before
+	// IntentExpired (and so ExpiredIntents) reports it expired (default 2m).
 	IntentTTL time.Duration
-	// ClosedGrace is how long a pair closed on both sides stays active
-	// before Prune removes it (default 24h).
+	// ClosedGrace is how long a pair closed on both sides (MarkClosed)
+	// stays active before Prune removes it (default 24h).
 	ClosedGrace time.Duration
 	// AuditMaxLen caps the audit stream (approximately; default 50000).
 	AuditMaxLen int64

@@ -33,7 +33,9 @@ var readCommands = map[string]bool{
 	"readonly": true, "cluster": true, "command": true, "sentinel": true, "script": true,
 }
 
-// readOnlyScripts are the scripts that only read.
+// readOnlyScripts are the scripts a read-only Store may run: they only
+// read, except scanActiveScript in feed mode (it saves the round-robin
+// pointer), which NextFeedBatch refuses on a read-only Store.
 var readOnlyScripts = []*redis.Script{scanActiveScript, linksScript, dueScript, countScript, leaderScript, checkTypesScript}
 
 // readOnlyHook refuses, before it is sent, every command that could write:

@@ -79,6 +79,7 @@ func TestReadOnlyStoreWritesNothing(t *testing.T) {
 		},
 		"identity":     func() error { return ro.CheckIdentity(ctx, other, true) },
 		"begin create": func() error { _, err := ro.BeginCreate(ctx, f, "sn:y", SideFlashduty, clock.Now()); return err },
+		"feed batch":   func() error { _, err := ro.NextFeedBatch(ctx, 5); return err }, // it would move the pointer
 	}
 	for name, w := range writes {
 		err := w()

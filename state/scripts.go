@@ -6,7 +6,7 @@ import "github.com/redis/go-redis/v9"
 // (and a Redis restart costs one extra EVAL, which go-redis does itself).
 var allScripts = []*redis.Script{
 	acquireScript, renewScript, releaseScript, leaderScript,
-	putLinksScript, linksScript, deleteLinkScript,
+	putLinksScript, linksScript,
 	putSnapshotsScript, setFieldScript,
 	scanActiveScript, pruneScript, setFeedCheckedScript,
 	beginCreateScript, scheduleScript, dueScript, replayScript,

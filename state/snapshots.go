@@ -121,15 +121,3 @@ func (s *Store) PutSnapshots(ctx context.Context, f Fence, writes []SnapshotWrit
 	}
 	return out, nil
 }
-
-// DeleteSnapshots removes the snapshots of the given pairs (one round
-// trip), e.g. when a link is deleted.
-func (s *Store) DeleteSnapshots(ctx context.Context, pairIDs []string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, id := range pairIDs {
-			p.HDel(ctx, s.bkey(bucketSnaps, id), id)
-		}
-		return nil
-	})
-	return s.wrap("delete snapshots", err)
-}

@@ -48,8 +48,9 @@ func (s *Store) ActiveCount(ctx context.Context) (int64, error) {
 	return counts[2], nil
 }
 
-// Status reads counts, cursors, the leader and the identity (a few round
-// trips; it walks every bucket, so call it for status, not per pass).
+// Status reads counts, cursors, the leader, the identity and the journal
+// access (a few round trips; it walks every bucket, so call it for status,
+// not per pass).
 func (s *Store) Status(ctx context.Context) (Status, error) {
 	st := Status{Prefix: s.o.Prefix}
 	counts, err := countScript.Run(ctx, s.rdb, []string{s.key(keyMeta)}, s.tag).Int64Slice()
