@@ -41,11 +41,13 @@ func (c *computer) comments() []CommentMark {
 			snowTexts = append(snowTexts, norm(e.Value))
 		}
 	}
-	fdHas := func(part string) bool { return slices.Contains(fdTexts, norm(part)) }
-	snowHas := func(part string) bool { return slices.Contains(snowTexts, norm(part)) }
+	// Each copy on a target stands for one part only: two comments whose
+	// parts read the same (same author, second and text) need two copies.
+	fdHas := claim(func(p string) int { return countOf(fdTexts, p) })
+	snowHas := claim(func(p string) int { return countOf(snowTexts, p) })
 	if unreadable {
 		history := norm(c.snow.History)
-		snowHas = func(part string) bool { return strings.Contains(history, norm(part)) }
+		snowHas = claim(func(p string) int { return strings.Count(history, p) })
 	}
 	if unreadable {
 		c.skip(Flashduty, KeyComments, "the servicenow journal (sys_journal_field) is unreadable: comments from servicenow are not mirrored; grant the integration user the audit_viewer role or a read ACL on sys_journal_field")
@@ -62,7 +64,7 @@ func (c *computer) comments() []CommentMark {
 				continue
 			}
 			mark := CommentMark{Side: ServiceNow, ID: fingerprint("sn:" + e.SysID), At: e.CreatedOn.UnixMilli()}
-			if seen[mark] || c.base.handled(ServiceNow, mark.ID, mark.At) {
+			if seen[mark] {
 				continue
 			}
 			seen[mark] = true
@@ -71,7 +73,12 @@ func (c *computer) comments() []CommentMark {
 				kind = "work note"
 			}
 			header := fmt.Sprintf("[ServiceNow %s by %s, %s", kind, e.CreatedBy, e.CreatedOn.UTC().Format(commentTime))
-			switch c.mirror(Flashduty, mark, split(header, body, FDCommentMax), fdHas) {
+			parts := split(header, body, FDCommentMax)
+			if c.base.handled(ServiceNow, mark.ID, mark.At) {
+				claimAll(fdHas, parts) // its copies are its own, not a later comment's
+				continue
+			}
+			switch c.mirror(Flashduty, mark, parts, c.missing(mark, parts, fdHas)) {
 			case mirrorBlocked:
 				blocked[Flashduty]++
 			case mirrorHandled:
@@ -91,7 +98,7 @@ func (c *computer) comments() []CommentMark {
 				continue
 			}
 			body := norm(fc.Text)
-			if seen[mark] || c.base.handled(Flashduty, mark.ID, mark.At) {
+			if seen[mark] {
 				continue
 			}
 			seen[mark] = true
@@ -105,11 +112,16 @@ func (c *computer) comments() []CommentMark {
 			}
 			header := fmt.Sprintf("[Flashduty comment by %s, %s", author, fc.CreatedAt.UTC().Format(commentTime))
 			parts := split(header, body, c.p.Mapping.ServiceNowCommentMax)
-			if unreadable && !c.snow.HistoryRead && len(c.missing(mark, parts, snowHas)) > 0 {
+			if c.base.handled(Flashduty, mark.ID, mark.At) {
+				claimAll(snowHas, parts)
+				continue
+			}
+			missing := c.missing(mark, parts, snowHas)
+			if unreadable && !c.snow.HistoryRead && c.p.Direction.allows(ServiceNow) && len(missing) > 0 {
 				held++
 				continue
 			}
-			switch c.mirror(ServiceNow, mark, parts, snowHas) {
+			switch c.mirror(ServiceNow, mark, parts, missing) {
 			case mirrorBlocked:
 				blocked[ServiceNow]++
 			case mirrorHandled:
@@ -135,10 +147,10 @@ const (
 	mirrorBlocked        // the direction does not write to the target
 )
 
-// mirror plans the parts of one source comment that side to lacks, and
-// records which of the plan's comments they are (for PartialBase).
-func (c *computer) mirror(to Side, mark CommentMark, parts []string, has func(string) bool) int {
-	missing := c.missing(mark, parts, has)
+// mirror plans the parts of one source comment that side to lacks
+// (missing, from c.missing), and records which of the plan's comments they
+// are (for PartialBase).
+func (c *computer) mirror(to Side, mark CommentMark, parts []string, missing []int) int {
 	switch {
 	case len(missing) == 0:
 		return mirrorHandled
@@ -159,8 +171,8 @@ func (c *computer) mirror(to Side, mark CommentMark, parts []string, has func(st
 }
 
 // missing returns the indexes of the parts of a mirrored comment that the
-// target side does not hold (has reports whether it holds one) and that the
-// base does not mark as posted. Each part carries its own "(i/n)"
+// target side does not hold (has reports whether it holds one, and claims
+// that copy) and that the base does not mark as posted. Each part carries its own "(i/n)"
 // header, so an attempt that stopped after some parts is completed with the
 // rest: none is posted twice, none dropped.
 func (c *computer) missing(mark CommentMark, parts []string, has func(string) bool) []int {
@@ -177,6 +189,38 @@ func (c *computer) missing(mark CommentMark, parts []string, has func(string) bo
 		out = append(out, i)
 	}
 	return out
+}
+
+// claim returns a has function over a target whose copies of a text count
+// reports: each copy satisfies one part, the first one asking.
+func claim(count func(text string) int) func(part string) bool {
+	used := map[string]int{}
+	return func(part string) bool {
+		p := norm(part)
+		if count(p) > used[p] {
+			used[p]++
+			return true
+		}
+		return false
+	}
+}
+
+// claimAll claims the copies of every part of a comment already handled.
+func claimAll(has func(string) bool, parts []string) {
+	for _, p := range parts {
+		has(p)
+	}
+}
+
+// countOf counts the texts equal to t.
+func countOf(texts []string, t string) int {
+	n := 0
+	for _, x := range texts {
+		if x == t {
+			n++
+		}
+	}
+	return n
 }
 
 // partMark is the mark of part i of a source comment mirrored in parts:

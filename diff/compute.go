@@ -133,10 +133,19 @@ func (c *computer) decide(key, s, f string, sChanged, fChanged bool) {
 			}
 		}
 		c.plan.Conflicts = append(c.plan.Conflicts, Conflict{Field: key, ServiceNow: clip(s), Flashduty: clip(f), Winner: winner, Reason: reason})
-		if winner == ServiceNow {
-			c.push(key, Flashduty, s)
-		} else {
-			c.push(key, ServiceNow, f)
+		to, val, loser := Flashduty, s, f
+		if winner == Flashduty {
+			to, val, loser = ServiceNow, f, s
+		}
+		if c.plan.losers == nil {
+			c.plan.losers = map[string]uint64{}
+		}
+		c.plan.losers[key] = fingerprint(loser)
+		if c.push(key, to, val) && c.p.Direction.allows(to) {
+			// The winner's value cannot be sent (too short): the pair
+			// settles as it is, or every pass would decide the conflict
+			// again, and our own writes elsewhere would flip it.
+			delete(c.keep, key)
 		}
 	}
 }
@@ -176,12 +185,13 @@ func unixOrZero(t time.Time) int64 {
 	return t.Unix()
 }
 
-// push writes value to side to, if the direction allows it.
-func (c *computer) push(key string, to Side, value string) {
+// push writes value to side to, if the direction allows it. It reports
+// whether the push was skipped (the base of key is then kept).
+func (c *computer) push(key string, to Side, value string) (skipped bool) {
 	if !c.p.Direction.allows(to) {
 		c.keep[key] = true
 		c.skip(to, key, "direction "+string(c.p.Direction)+" does not write to "+string(to))
-		return
+		return true
 	}
 	var reason string
 	if to == Flashduty {
@@ -192,9 +202,10 @@ func (c *computer) push(key string, to Side, value string) {
 	if reason != "" {
 		c.keep[key] = true
 		c.skip(to, key, reason)
-		return
+		return true
 	}
 	c.pushed(key, to)
+	return false
 }
 
 // pushed notes that key's value is written to side to.

@@ -34,27 +34,41 @@ func (p Plan) PartialBase(old *Snapshot, landed func(key string, to Side) bool, 
 	}
 	nb := *p.NewBase
 	nb.Fields = slices.Clone(nb.Fields)
+	if old == nil {
+		old = &Snapshot{} // no urgency nor state to read against: a retry sees them changed
+	}
 	for _, key := range sortedKeys(p.pushes) {
 		to := p.pushes[key]
 		if landed(key, to) {
 			continue
 		}
 		nb.Fields = slices.DeleteFunc(nb.Fields, func(f FieldBase) bool { return f.Key == key })
-		if b, ok := old.field(key); ok {
+		b, ok := old.field(key)
+		if loser, lost := p.losers[key]; lost {
+			// A conflict whose winner did not land: the loser's side takes
+			// the loser's value, so the retry sees the winner alone
+			// changed and pushes it again, whatever the update times say
+			// by then (our own writes to the other fields move them).
+			b, ok = FieldBase{Key: key, ServiceNow: b.ServiceNow, Flashduty: b.Flashduty}, true
+			if to == ServiceNow {
+				b.ServiceNow = loser
+			} else {
+				b.Flashduty = loser
+			}
+		}
+		if ok {
 			i, _ := slices.BinarySearchFunc(nb.Fields, key, func(f FieldBase, k string) int { return strings.Compare(f.Key, k) })
 			nb.Fields = slices.Insert(nb.Fields, i, b)
 		}
-		if to == ServiceNow && old != nil {
-			switch key {
-			case KeySeverity:
-				nb.Urgency = old.Urgency
-			case KeyStatus:
-				nb.SnowState = old.SnowState
-			}
+		// The ServiceNow marks severity and status are read against stay
+		// the old ones, whichever way the write went: a retry must still
+		// see ServiceNow's change.
+		switch key {
+		case KeySeverity:
+			nb.Urgency = old.Urgency
+		case KeyStatus:
+			nb.SnowState = old.SnowState
 		}
-	}
-	if old == nil {
-		old = &Snapshot{}
 	}
 	nb.SnowModCount, nb.SnowUpdatedOn, nb.FDUpdatedAt = old.SnowModCount, old.SnowUpdatedOn, old.FDUpdatedAt
 	nb.Comments = slices.Clone(old.Comments)

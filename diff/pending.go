@@ -6,7 +6,8 @@ package diff
 // checks Compute makes, with the same comment ids, so a poller can read a
 // feed first and reconcile the pair only when this says so. When
 // p.Direction does not write to ServiceNow nothing is pending: Compute
-// would only note a skip. A nil s has handled nothing.
+// posts nothing (it may still mark handled a comment whose copy is already
+// in ServiceNow, which only moves the base). A nil s has handled nothing.
 func (s *Snapshot) PendingFD(comments []FDComment, p Policy) bool {
 	if !p.Direction.allows(ServiceNow) {
 		return false

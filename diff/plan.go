@@ -23,6 +23,9 @@ type Plan struct {
 	// posts lists, in the order of each side's Comments, the source
 	// comment each posted part belongs to (for PartialBase).
 	posts []commentPost
+	// losers holds, per conflicted field, the fingerprint of the losing
+	// side's value (for PartialBase).
+	losers map[string]uint64
 }
 
 // commentPost is one source comment whose parts the plan posts to side to:
