@@ -36,8 +36,8 @@ func TestCommentsBothWaysExactlyOnce(t *testing.T) {
 				e.must(e.sn.AddComment(snowsim.Alice, sysID, c))
 				time.Sleep(time.Second) // ServiceNow orders by the second only
 			}
-			e.must(e.fd.Comment(fdsim.AliceID, id, "first from flashduty"))
-			e.must(e.fd.Comment(fdsim.BobID, id, "second from flashduty"))
+			e.must(e.fd.Comment(fdsim.Alice, id, "first from flashduty"))
+			e.must(e.fd.Comment(fdsim.Bob, id, "second from flashduty"))
 		})
 		for _, c := range []string{"first from snow", "second from snow", "third from snow"} {
 			if n := e.fdComments(id, c); n != 1 {
@@ -92,7 +92,7 @@ func TestWorkNotesWhenConfigured(t *testing.T) {
 		id, sysID := e.linkedPair("Work notes")
 		e.after(func() {
 			e.must(e.sn.AddWorkNote(snowsim.Alice, sysID, "note for the team"))
-			e.must(e.fd.Comment(fdsim.AliceID, id, "seen from flashduty"))
+			e.must(e.fd.Comment(fdsim.Alice, id, "seen from flashduty"))
 		})
 		if n := e.fdComments(id, "note for the team"); n != 1 {
 			t.Fatalf("work note in flashduty %d times, want 1", n)
@@ -119,10 +119,10 @@ func TestCommentsAfterFailuresPostedOnce(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Flaky comments")
 		time.Sleep(5 * time.Second)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/comment", Status: 500, AfterApply: true})
-		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultServerError, Method: "PATCH", Times: 5}))
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/comment", Status: 500, AfterApply: true}))
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultServerError, Method: "PATCH", Count: 5}))
 		e.must(e.sn.AddComment(snowsim.Alice, sysID, "posted while flaky"))
-		e.must(e.fd.Comment(fdsim.BobID, id, "flashduty side while flaky"))
+		e.must(e.fd.Comment(fdsim.Bob, id, "flashduty side while flaky"))
 		time.Sleep(5 * time.Second)
 		if err := e.passErr(); err == nil {
 			t.Fatal("pass succeeded although both writes failed")
@@ -146,12 +146,12 @@ func TestCommentAfterCreateFailurePostedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id := e.newFD(fdsim.IncidentSpec{Title: "Commented before its partner exists", Severity: "Warning"})
-		e.must(e.fd.Comment(fdsim.BobID, id, "first words"))
+		e.must(e.fd.Comment(fdsim.Bob, id, "first words"))
 		sysID := e.newSN(map[string]string{"short_description": "Commented in servicenow first", "urgency": "2", "impact": "2"})
 		e.must(e.sn.AddComment(snowsim.Alice, sysID, "servicenow first words"))
 		time.Sleep(3 * time.Second)
-		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultLoginPage, Method: "PATCH", Times: 1}))
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/comment", Status: 500, Count: 20})
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultLoginPage, Method: "PATCH", Count: 1}))
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/comment", Status: 500, Count: 20}))
 		if err := e.passErr(); err == nil {
 			t.Fatal("the pass succeeded although the comments failed")
 		}

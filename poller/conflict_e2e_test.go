@@ -32,7 +32,7 @@ func TestConflictPolicies(t *testing.T) {
 				time.Sleep(10 * time.Second)
 				editSN := func() { e.editSN(sysID, map[string]string{"short_description": "title from servicenow"}) }
 				editFD := func() {
-					e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("title from flashduty")}))
+					e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("title from flashduty")}))
 				}
 				if c.snowFirst {
 					editSN()

@@ -3,7 +3,6 @@ package poller
 import (
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/snowduty/snowduty/diff"
 	"github.com/snowduty/snowduty/poller/snowside"
@@ -22,14 +21,6 @@ func pairSnowView(c *pair) *diff.SnowView {
 // snowClosed reports whether a ServiceNow state is Resolved, Closed or
 // Canceled.
 func snowClosed(state string) bool { return state == "6" || state == "7" || state == "8" }
-
-// unix converts seconds to a time, zero for 0.
-func unix(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0).UTC()
-}
 
 // sortedKeys returns m's keys in order.
 func sortedKeys[V any](m map[string]V) []string {

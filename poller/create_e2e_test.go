@@ -67,7 +67,7 @@ func TestCreateFlashdutyAnswerLostIsFoundBySearch(t *testing.T) {
 	redis := redistest.Start(t)
 	synctest.Test(t, func(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/create", Status: 500, AfterApply: true})
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/create", Status: 500, AfterApply: true}))
 		sysID := e.newSN(map[string]string{"short_description": "Payment API errors", "urgency": "2", "impact": "2"})
 		var pe *poller.PassError
 		if err := e.passErr(); !errors.As(err, &pe) || len(pe.Failures) != 1 || pe.Failures[0].Class != "unknown_outcome" {
@@ -100,7 +100,7 @@ func TestCreateServiceNowUncertainIsNotRepeatedBlindly(t *testing.T) {
 	redis := redistest.Start(t)
 	synctest.Test(t, func(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
-		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultServerError, Method: "POST", Path: "/api/now/table/incident", Times: 4}))
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultServerError, Method: "POST", Path: "/api/now/table/incident", Count: 4}))
 		id := e.newFD(fdsim.IncidentSpec{Title: "Queue backlog growing", Severity: "Warning"})
 		if err := e.passErr(); err == nil {
 			t.Fatal("first pass succeeded although every create answered 500")
@@ -173,7 +173,7 @@ func TestCrashBeforeCorrelationAndRedisLostNoDuplicate(t *testing.T) {
 		sysID := e.newSN(map[string]string{"short_description": "Queue backlog growing", "urgency": "1", "impact": "1"})
 		number := e.snowOf(sysID)["number"]
 		inc, err := e.fd.CreateIncident(fdsim.IncidentSpec{Title: "Queue backlog growing", Severity: "Critical", ChannelID: fdsim.OpsChannelID,
-			Description: "[ServiceNow: " + number + "]", CreatorID: e.fd.KeyMember().MemberID})
+			Description: "[ServiceNow: " + number + "]", As: fdsim.DefaultKeyUser})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,6 +36,7 @@ type Flashduty interface {
 	Wake(ctx context.Context, id string) error
 	Comment(ctx context.Context, id, text string) error
 	MemberInfo(ctx context.Context) (flashduty.Member, error)
+	AccountInfo(ctx context.Context) (flashduty.Account, error)
 	PersonInfos(ctx context.Context, ids []int64) ([]flashduty.Person, error)
 	// Load is the share of the per-minute rate limit used in the last
 	// minute (above 1 with a backlog).

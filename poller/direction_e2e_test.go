@@ -33,7 +33,7 @@ func TestDirectionToServiceNow(t *testing.T) {
 		if fd := e.fdOf(id); fd.Title != "Flows to ServiceNow" || fd.Severity != "Critical" || fd.Progress != "Triggered" || e.fdComments(id, "snow comment stays") != 0 {
 			t.Fatalf("flashduty changed under to_servicenow: %+v", fd)
 		}
-		e.after(func() { e.must(e.fd.Comment(fdsim.AliceID, id, "fd comment flows")) })
+		e.after(func() { e.must(e.fd.Comment(fdsim.Alice, id, "fd comment flows")) })
 		if n := countJournal(e.sn.Journal(sysID), "fd comment flows"); n != 1 {
 			t.Fatalf("flashduty comment in servicenow %d times, want 1", n)
 		}
@@ -58,9 +58,9 @@ func TestDirectionFromServiceNow(t *testing.T) {
 		snWrites := func() int { return e.writes() - e.fdWritesOnly() }
 		before := snWrites()
 		e.after(func() {
-			e.must(e.fd.EditIncident(fdsim.AliceID, l.IncidentID, fdsim.Edit{Title: ptr("edited in flashduty")}))
-			e.must(e.fd.Ack(fdsim.AliceID, l.IncidentID))
-			e.must(e.fd.Comment(fdsim.AliceID, l.IncidentID, "fd comment stays"))
+			e.must(e.fd.EditIncident(fdsim.Alice, l.IncidentID, fdsim.Edit{Title: ptr("edited in flashduty")}))
+			e.must(e.fd.Ack(fdsim.Alice, l.IncidentID))
+			e.must(e.fd.Comment(fdsim.Alice, l.IncidentID, "fd comment stays"))
 		})
 		if got := snWrites() - before; got != 0 {
 			t.Fatalf("%d servicenow writes under from_servicenow", got)

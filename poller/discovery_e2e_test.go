@@ -30,7 +30,7 @@ func TestDiscoveryOverlapIsDeepEveryFiveMinutes(t *testing.T) {
 		time.Sleep(30 * time.Second)
 		e.fd.ResetCalls()
 		e.pass()
-		if got := e.fd.Calls()["/incident/list"]; got != 1 {
+		if got := e.fd.Count("POST", "/incident/list"); got != 1 {
 			t.Fatalf("a regular discovery made %d list calls over 300 recent incidents, want 1", got)
 		}
 

@@ -55,7 +55,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		dry.editSN(sysID, map[string]string{"urgency": "1"})
 		dry.must(dry.sn.AddComment(snowsim.Alice, sysID, "dry comment"))
-		dry.must(dry.fd.Comment(fdsim.AliceID, id, "dry fd comment"))
+		dry.must(dry.fd.Comment(fdsim.Alice, id, "dry fd comment"))
 		time.Sleep(5 * time.Second)
 		for range 3 {
 			dry.pass()

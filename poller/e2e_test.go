@@ -62,7 +62,7 @@ func TestEndToEndStory(t *testing.T) {
 		}
 
 		// A Flashduty comment reaches ServiceNow, once, and is not echoed.
-		if err := e.fd.Comment(fdsim.AliceID, inc.IncidentID, "Error rate back to normal"); err != nil {
+		if err := e.fd.Comment(fdsim.Alice, inc.IncidentID, "Error rate back to normal"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Second)
@@ -86,7 +86,7 @@ func TestEndToEndStory(t *testing.T) {
 		}
 
 		// Closing in Flashduty resolves ServiceNow with close code and notes.
-		if err := e.fd.Close(fdsim.AliceID, inc.IncidentID, "bad deploy", "Rolled back"); err != nil {
+		if err := e.fd.Close(fdsim.Alice, inc.IncidentID, "bad deploy", "Rolled back"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Second)

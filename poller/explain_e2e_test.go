@@ -24,7 +24,7 @@ func TestExplainPlansWhatSyncApplies(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Payments 502s")
 		time.Sleep(5 * time.Second)
-		e.must(e.fd.Comment(fdsim.AliceID, id, "rolling back the gateway"))
+		e.must(e.fd.Comment(fdsim.Alice, id, "rolling back the gateway"))
 		e.must(e.sn.AddComment(snowsim.Alice, sysID, "merchant support informed"))
 		e.editSN(sysID, map[string]string{"short_description": "Payments 502s in EU"})
 		time.Sleep(5 * time.Second)

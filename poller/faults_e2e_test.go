@@ -20,12 +20,12 @@ func TestServiceNowReadFaults(t *testing.T) {
 		name  string
 		fault snowsim.Fault
 	}{
-		{"429 storm", snowsim.Fault{Kind: snowsim.FaultRateLimit, Method: "GET", RetryAfter: 3, Times: 12}},
-		{"5xx", snowsim.Fault{Kind: snowsim.FaultServerError, Method: "GET", Times: 12}},
-		{"503 page", snowsim.Fault{Kind: snowsim.FaultUnavailable, Method: "GET", Times: 12}},
-		{"hibernating", snowsim.Fault{Kind: snowsim.FaultHibernating, Times: 12}},
-		{"slow past the timeout", snowsim.Fault{Kind: snowsim.FaultSlow, Method: "GET", Delay: time.Minute, Times: 12}},
-		{"partial journal", snowsim.Fault{Kind: snowsim.FaultPartialResult, Path: "/api/now/table/sys_journal_field", Times: 12}},
+		{"429 storm", snowsim.Fault{Kind: snowsim.FaultRateLimit, Method: "GET", RetryAfter: 3 * time.Second, Count: 12}},
+		{"5xx", snowsim.Fault{Kind: snowsim.FaultServerError, Method: "GET", Count: 12}},
+		{"503 page", snowsim.Fault{Kind: snowsim.FaultUnavailable, Method: "GET", Count: 12}},
+		{"hibernating", snowsim.Fault{Kind: snowsim.FaultHibernating, Count: 12}},
+		{"slow past the timeout", snowsim.Fault{Kind: snowsim.FaultSlow, Method: "GET", Delay: time.Minute, Count: 12}},
+		{"partial journal", snowsim.Fault{Kind: snowsim.FaultPartialResult, Path: "/api/now/table/sys_journal_field", Count: 12}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			redis := redistest.Start(t)
@@ -90,11 +90,11 @@ func TestFlashdutyReadFaults(t *testing.T) {
 				time.Sleep(10 * time.Second)
 				e.pass()
 				win0 := e.cursors().FlashdutyWindow
-				e.must(e.fd.Ack(fdsim.AliceID, id))
-				e.must(e.fd.Comment(fdsim.BobID, id, "fd during the storm"))
+				e.must(e.fd.Ack(fdsim.Alice, id))
+				e.must(e.fd.Comment(fdsim.Bob, id, "fd during the storm"))
 				fresh := e.newFD(fdsim.IncidentSpec{Title: "Born during the storm", Severity: "Info"})
 				time.Sleep(5 * time.Second)
-				e.fd.InjectFault(c.fault)
+				e.must(e.fd.InjectFault(c.fault))
 				writes := e.writes()
 				if err := e.passErr(); err == nil {
 					t.Fatal("pass succeeded during the fault")
@@ -138,8 +138,8 @@ func TestDiscoveryFailureStillSyncsChanges(t *testing.T) {
 		e.settle(4)
 		sysID := e.linkOf(id).SysID
 		time.Sleep(5 * time.Second)
-		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Edited while discovery fails")}))
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/list", Status: 500, Count: 50})
+		e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("Edited while discovery fails")}))
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/list", Status: 500, Count: 50}))
 		err := e.passErr()
 		if err == nil || !contains(err.Error(), "discover flashduty incidents") {
 			t.Fatalf("pass = %v, want the discovery failure reported", err)

@@ -69,7 +69,7 @@ func (e *env) quietBudgetPasses(n int, pairID string) {
 	if other := e.snowCallsBesidesChangeFeed(); len(other) != 0 {
 		e.t.Fatalf("quiet budget passes called servicenow besides the change feed: %q", other)
 	}
-	if got := e.fd.Calls()["/incident/feed"]; got != n {
+	if got := e.fd.Count("POST", "/incident/feed"); got != n {
 		e.t.Fatalf("the feed budget read the feed %d times in %d passes, want %d", got, n, n)
 	}
 	if got := e.writes() - before; got != 0 {
@@ -91,12 +91,12 @@ func TestFeedBudgetMirrorsQuietComment(t *testing.T) {
 		e.steady(2)
 		e.quietBudgetPasses(3, pairID)
 		// Snowduty's own comment is read by the budget and left alone.
-		e.must(e.fd.Comment(fdsim.DefaultKeyMemberID, id, "written as snowduty"))
+		e.must(e.fd.Comment(fdsim.DefaultKeyUser, id, "written as snowduty"))
 		e.quietBudgetPasses(3, pairID)
 
 		time.Sleep(5 * time.Second)
 		updated := e.fdOf(id).UpdatedAt
-		e.must(e.fd.Comment(fdsim.AliceID, id, "said quietly in flashduty"))
+		e.must(e.fd.Comment(fdsim.Alice, id, "said quietly in flashduty"))
 		if got := e.fdOf(id).UpdatedAt; got != updated {
 			t.Fatalf("the comment moved updated_at from %d to %d: not the case under test", updated, got)
 		}
@@ -108,7 +108,7 @@ func TestFeedBudgetMirrorsQuietComment(t *testing.T) {
 		if n := countJournal(e.sn.Journal(sysID), "said quietly in flashduty"); n != 1 {
 			t.Fatalf("quiet comment in servicenow %d times after the budget pass, want 1", n)
 		}
-		if got := e.fd.Calls()["/incident/feed"]; got != 1 {
+		if got := e.fd.Count("POST", "/incident/feed"); got != 1 {
 			t.Fatalf("the pass read the feed %d times, want 1 (read by the budget, kept for reconcile)", got)
 		}
 
@@ -136,8 +136,8 @@ func TestFeedBudgetReadFailure(t *testing.T) {
 		id, sysID := e.linkedPair("Flaky feed")
 		pairID := e.linkOf(id).PairID()
 		e.steady(2)
-		e.must(e.fd.Comment(fdsim.BobID, id, "said while the feed fails"))
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/feed", Status: 500})
+		e.must(e.fd.Comment(fdsim.Bob, id, "said while the feed fails"))
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/feed", Status: 500}))
 		e.fd.ResetCalls()
 		time.Sleep(5 * time.Second)
 		err := e.passErr()
@@ -145,7 +145,7 @@ func TestFeedBudgetReadFailure(t *testing.T) {
 		if !errors.As(err, &pe) || len(pe.Failures) != 1 || pe.Failures[0].Pair != pairID || pe.Failures[0].Side != "flashduty" {
 			t.Fatalf("pass error %v, want the pair %s failed on flashduty", err, pairID)
 		}
-		if got := e.fd.Calls()["/incident/feed"]; got != 1 {
+		if got := e.fd.Count("POST", "/incident/feed"); got != 1 {
 			t.Fatalf("the pass read the feed %d times, want 1", got)
 		}
 		st, err := e.store.Status(t.Context())

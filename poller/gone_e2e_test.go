@@ -19,7 +19,7 @@ func TestGonePartnerLeavesActiveSet(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Partner will vanish")
 		e.must(e.sn.Hide("incident", sysID))
-		e.must(e.fd.Comment(fdsim.AliceID, id, "nobody will read this in servicenow"))
+		e.must(e.fd.Comment(fdsim.Alice, id, "nobody will read this in servicenow"))
 		time.Sleep(5 * time.Second)
 		writes := e.writes()
 		e.settle(3)

@@ -161,8 +161,8 @@ func (e *env) writes() int {
 		}
 	}
 	for k, v := range e.fd.Calls() {
-		switch k {
-		case "/incident/list", "/incident/list-by-ids", "/incident/info", "/incident/feed", "/member/info", "/person/infos", "/field/list", "/channel/list", "/channel/infos":
+		switch _, path, _ := strings.Cut(k, " "); path {
+		case "/incident/list", "/incident/list-by-ids", "/incident/info", "/incident/feed", "/member/info", "/account/info", "/person/infos", "/field/list", "/channel/list", "/channel/infos":
 		default:
 			n += v
 		}
@@ -265,7 +265,7 @@ func (e *env) linkOfSN(sysID string) state.Link {
 }
 
 // fdCreates and snCreates count the create calls the simulators received.
-func (e *env) fdCreates() int { return e.fd.Calls()["/incident/create"] }
+func (e *env) fdCreates() int { return e.fd.Count("POST", "/incident/create") }
 func (e *env) snCreates() int { return e.sn.Count("POST", "/api/now/table/incident") }
 
 // fdIncidents returns how many Flashduty incidents exist.
@@ -303,8 +303,8 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 func (e *env) fdWritesOnly() int {
 	n := 0
 	for k, v := range e.fd.Calls() {
-		switch k {
-		case "/incident/list", "/incident/list-by-ids", "/incident/info", "/incident/feed", "/member/info", "/person/infos", "/field/list", "/channel/list", "/channel/infos":
+		switch _, path, _ := strings.Cut(k, " "); path {
+		case "/incident/list", "/incident/list-by-ids", "/incident/info", "/incident/feed", "/member/info", "/account/info", "/person/infos", "/field/list", "/channel/list", "/channel/infos":
 		default:
 			n += v
 		}

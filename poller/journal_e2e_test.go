@@ -23,15 +23,15 @@ func TestUnreadableJournalDegrades(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Queue consumer stalled")
-		e.after(func() { e.must(e.fd.Comment(fdsim.AliceID, id, "earlier note from flashduty")) })
+		e.after(func() { e.must(e.fd.Comment(fdsim.Alice, id, "earlier note from flashduty")) })
 
 		e.sn.DenyTable("sys_journal_field", snowsim.DenyForbidden)
 		time.Sleep(5 * time.Second)
 		e.editSN(sysID, map[string]string{"short_description": "Queue consumer stalled on orders-2"})
 		e.must(e.sn.AddComment(snowsim.Alice, sysID, "caller: orders are stuck"))
 		sev := "Critical"
-		e.must(e.fd.EditIncident(fdsim.BobID, id, fdsim.Edit{Severity: &sev}))
-		e.must(e.fd.Comment(fdsim.AliceID, id, "restarting the consumer"))
+		e.must(e.fd.EditIncident(fdsim.Bob, id, fdsim.Edit{Severity: &sev}))
+		e.must(e.fd.Comment(fdsim.Alice, id, "restarting the consumer"))
 		time.Sleep(5 * time.Second)
 		before := strings.Count(e.logs.String(), "servicenow journal unreadable")
 		e.pass()
@@ -99,8 +99,8 @@ func TestHiddenJournalRowsDoNotDuplicateAfterAFlush(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Search index lagging")
 		e.after(func() {
-			e.must(e.fd.Comment(fdsim.AliceID, id, "reindex started"))
-			e.must(e.fd.Comment(fdsim.BobID, id, "reindex at 40%"))
+			e.must(e.fd.Comment(fdsim.Alice, id, "reindex started"))
+			e.must(e.fd.Comment(fdsim.Bob, id, "reindex at 40%"))
 		})
 		e.sn.DenyTable("sys_journal_field", snowsim.DenyRows)
 		redis.Flush()

@@ -33,7 +33,7 @@ func TestManualTrigger(t *testing.T) {
 			t.Fatalf("creates: flashduty %d, servicenow %d; want 0 and 2", e.fdCreates(), e.snCreates())
 		}
 		e.after(func() {
-			e.must(e.fd.SetField(fdsim.AliceID, later, "sync_to_servicenow", true))
+			e.must(e.fd.SetField(fdsim.Alice, later, "sync_to_servicenow", true))
 			e.editSN(snMarked, map[string]string{"correlation_display": "Flashduty"})
 		})
 		if !linked(later) || !snLinked(snMarked) || linked(plain) || snLinked(snPlain) {

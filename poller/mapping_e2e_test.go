@@ -105,35 +105,35 @@ func TestMappingFlashdutyToServiceNow(t *testing.T) {
 		}
 		check("create", map[string]string{"short_description": "Login errors", "description": "5% of logins fail", "urgency": "2", "impact": "2", "state": "1"})
 		e.after(func() {
-			e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Login errors in EU"), Description: ptr("8% of logins fail")}))
+			e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("Login errors in EU"), Description: ptr("8% of logins fail")}))
 		})
 		check("title and description", map[string]string{"short_description": "Login errors in EU", "description": "8% of logins fail"})
 		for _, c := range []struct{ sev, iu string }{{"Critical", "1"}, {"Info", "3"}, {"Warning", "2"}} {
-			e.after(func() { e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Severity: ptr(c.sev)})) })
+			e.after(func() { e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Severity: ptr(c.sev)})) })
 			check("severity "+c.sev, map[string]string{"urgency": c.iu, "impact": c.iu})
 		}
-		e.after(func() { e.must(e.fd.Ack(fdsim.AliceID, id)) })
+		e.after(func() { e.must(e.fd.Ack(fdsim.Alice, id)) })
 		check("ack", map[string]string{"state": "2"})
-		e.after(func() { e.must(e.fd.Snooze(fdsim.AliceID, id, 60)) })
+		e.after(func() { e.must(e.fd.Snooze(fdsim.Alice, id, 60)) })
 		check("snooze", map[string]string{"state": "3", "hold_reason": "1"})
-		e.after(func() { e.must(e.fd.Wake(fdsim.AliceID, id)) })
+		e.after(func() { e.must(e.fd.Wake(fdsim.Alice, id)) })
 		if st := e.snowOf(sysID)["state"]; st == "3" {
 			t.Fatalf("wake: servicenow still On Hold")
 		}
 		patches := e.sn.Count("PATCH", "/api/now/table/incident/{sys_id}")
-		e.after(func() { e.must(e.fd.Close(fdsim.AliceID, id, "expired cert", "Renewed the certificate")) })
+		e.after(func() { e.must(e.fd.Close(fdsim.Alice, id, "expired cert", "Renewed the certificate")) })
 		check("close", map[string]string{"state": "6", "close_code": "Solution provided", "close_notes": "Renewed the certificate"})
 		if n := e.sn.Count("PATCH", "/api/now/table/incident/{sys_id}") - patches; n != 1 {
 			t.Fatalf("close took %d PATCHes, want 1 (state, close_code and close_notes together)", n)
 		}
-		e.after(func() { e.must(e.fd.Reopen(fdsim.AliceID, id, "came back")) })
+		e.after(func() { e.must(e.fd.Reopen(fdsim.Alice, id, "came back")) })
 		check("reopen", map[string]string{"state": "2"})
 		e.steady(2)
 
 		// Closed by someone without a resolution: close notes name the closer.
 		id2 := e.newFD(fdsim.IncidentSpec{Title: "Second incident", Severity: "Info"})
 		e.settle(4)
-		e.after(func() { e.must(e.fd.Close(fdsim.BobID, id2, "", "")) })
+		e.after(func() { e.must(e.fd.Close(fdsim.Bob, id2, "", "")) })
 		sn := e.snowOf(e.linkOf(id2).SysID)
 		if sn["state"] != "6" || !contains(sn["close_notes"], "Closed in Flashduty by") {
 			t.Fatalf("close without resolution: state %s close_notes %q", sn["state"], sn["close_notes"])

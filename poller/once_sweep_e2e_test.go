@@ -40,7 +40,7 @@ func TestCronOnceRepairsDrift(t *testing.T) {
 		e.settle(4)
 		time.Sleep(5 * time.Second)
 		for i, id := range ids {
-			e.must(e.fd.Comment(fdsim.AliceID, id, fmt.Sprintf("quiet note %02d", i)))
+			e.must(e.fd.Comment(fdsim.Alice, id, fmt.Sprintf("quiet note %02d", i)))
 		}
 		mirrored := func() int { return e.mirroredOnce(ids, "quiet note %02d") }
 		for range 24 { // two resync intervals of plain passes

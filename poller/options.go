@@ -107,10 +107,10 @@ func DefaultOptions() Options {
 func (o *Options) validate() error {
 	var errs []error
 	if o.Logger == nil {
-		errs = append(errs, errors.New("Logger is required"))
+		errs = append(errs, errors.New("poller options: Logger is required"))
 	}
 	if o.ServiceNow == nil || o.Flashduty == nil || o.Store == nil {
-		errs = append(errs, errors.New("ServiceNow, Flashduty and Store are required"))
+		errs = append(errs, errors.New("poller options: ServiceNow, Flashduty and Store are required"))
 	}
 	if err := o.Policy.Mapping.Validate(); err != nil {
 		errs = append(errs, err)
@@ -125,10 +125,10 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.DryRun && o.Store != nil && !o.Store.ReadOnly() {
-		errs = append(errs, errors.New("DryRun: the store must be opened read-only (state.Options.ReadOnly), so that a dry run writes nothing"))
+		errs = append(errs, errors.New("poller options: DryRun needs a store opened read-only (state.Options.ReadOnly), so that a dry run writes nothing"))
 	}
 	if o.BatchSize > 100 {
-		errs = append(errs, fmt.Errorf("BatchSize: %d is above 100 (Flashduty's list-by-ids batch)", o.BatchSize))
+		errs = append(errs, fmt.Errorf("poller options: BatchSize %d is above 100 (Flashduty's list-by-ids batch)", o.BatchSize))
 	}
 	for _, s := range []struct{ name, spec string }{
 		{"ServiceNow", o.Schedules.ServiceNow}, {"Flashduty", o.Schedules.Flashduty}, {"Resync", o.Schedules.Resync},
@@ -139,7 +139,7 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.RunTimeout <= 0 || o.LeaseRenew <= 0 {
-		errs = append(errs, errors.New("RunTimeout and LeaseRenew must be positive"))
+		errs = append(errs, errors.New("poller options: RunTimeout and LeaseRenew must be positive"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("check poller options: %w", err)

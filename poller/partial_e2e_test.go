@@ -25,7 +25,7 @@ func TestPartialWriteKeepsLaterEdit(t *testing.T) {
 
 		e.editSN(sysID, map[string]string{"short_description": "title from servicenow", "state": "2"})
 		time.Sleep(3 * time.Second)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/ack", Status: 500, Count: 50})
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/ack", Status: 500, Count: 50}))
 		if err := e.passErr(); err == nil {
 			t.Fatal("the pass succeeded although every ack failed")
 		}
@@ -35,7 +35,7 @@ func TestPartialWriteKeepsLaterEdit(t *testing.T) {
 		e.fd.ClearFaults()
 
 		time.Sleep(2 * time.Second)
-		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("title from flashduty")}))
+		e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("title from flashduty")}))
 		time.Sleep(2 * time.Second)
 		e.editSN(sysID, map[string]string{"description": "edited later in servicenow"})
 		time.Sleep(time.Minute) // past the failed pair's retry delay
@@ -67,7 +67,7 @@ func TestKilledBatchKeepsFinishedPairsBase(t *testing.T) {
 		e.editSN(sysA, map[string]string{"short_description": "first pair, from servicenow"})
 		e.editSN(sysB, map[string]string{"short_description": "second pair, from servicenow"})
 		time.Sleep(3 * time.Second)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/reset", Delay: time.Hour})
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/reset", Delay: time.Hour}))
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(5*time.Second, cancel) // the process dies mid-batch
 		if err := e.p.RunOnce(ctx); err == nil {
@@ -84,7 +84,7 @@ func TestKilledBatchKeepsFinishedPairsBase(t *testing.T) {
 			t.Fatal("neither write landed before the cancel")
 		}
 		time.Sleep(2 * time.Second)
-		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("retitled in flashduty")}))
+		e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("retitled in flashduty")}))
 		time.Sleep(2 * time.Second)
 		e.editSN(sys, map[string]string{"description": "edited later in servicenow"})
 		time.Sleep(time.Minute)

@@ -29,7 +29,7 @@ func TestCommentPartsSurviveAFailedMiddlePart(t *testing.T) {
 				body := strings.TrimSpace(strings.Repeat("goroutine 17 [running]: payment.(*Worker).settle(0xc000128000) ", 35))
 				e.must(e.sn.AddComment(snowsim.Alice, sysID, body))
 				time.Sleep(5 * time.Second)
-				e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/comment", Skip: 1, Status: 500, AfterApply: afterApply})
+				e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/comment", Skip: 1, Status: 500, AfterApply: afterApply}))
 				var pe *poller.PassError
 				if err := e.passErr(); !errors.As(err, &pe) || len(pe.Failures) != 1 {
 					t.Fatalf("first pass: %v, want the pair to fail on part 2", err)

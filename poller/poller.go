@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/diff"
 	"github.com/snowduty/snowduty/state"
 )
@@ -102,6 +103,11 @@ func (p *Poller) Health() *Health { return p.health }
 // Prepare reads who snowduty is on each side (the integration user's
 // user_name, the app key's member id) so its own writes are never mirrored
 // back, and checks that the state belongs to these systems.
+//
+// An account-level Flashduty key has no member: /member/info refuses it
+// (flashduty.ErrAccountKey). Its identity is then the account principal,
+// read from /account/info: its writes carry the account id as their actor,
+// so the account id is both origin ids.
 func (p *Poller) Prepare(ctx context.Context) error {
 	p.mu.Lock()
 	done := p.ready
@@ -114,7 +120,20 @@ func (p *Poller) Prepare(ctx context.Context) error {
 		return fmt.Errorf("read servicenow integration user: %w", err)
 	}
 	member, err := p.fd.MemberInfo(ctx)
-	if err != nil {
+	accountKey := false
+	if errors.Is(err, flashduty.ErrAccountKey) {
+		acct, aerr := p.fd.AccountInfo(ctx)
+		if aerr != nil {
+			return fmt.Errorf("read flashduty app key account (the key is account-level): %w", aerr)
+		}
+		if acct.AccountID == 0 {
+			return errors.New("read flashduty app key account (the key is account-level): /account/info gave no account_id")
+		}
+		accountKey = true
+		// The account principal acts with the account id as its person id.
+		member = flashduty.Member{MemberID: acct.AccountID, MemberName: acct.AccountName, Email: acct.Email,
+			AccountID: acct.AccountID, AccountName: acct.AccountName, AccountTimeZone: acct.TimeZone, TimeZone: acct.TimeZone}
+	} else if err != nil {
 		return fmt.Errorf("read flashduty app key member: %w", err)
 	}
 	id := p.o.Identity
@@ -132,6 +151,11 @@ func (p *Poller) Prepare(ctx context.Context) error {
 		p.origin.FlashdutyMemberID = member.AccountID
 	}
 	p.names[member.MemberID] = member.MemberName
+	if accountKey {
+		p.log.Warn("the flashduty app key is account-level: snowduty acts as the account principal, and recognises its own writes by the account id",
+			slog.Int64("account_id", member.AccountID), slog.String("account_name", member.AccountName),
+			slog.String(keyHint, "issue the key from a dedicated Flashduty member (e.g. \"ServiceNow Sync\") instead: with this key, what people do in Flashduty through the account principal (the account owner) is taken for snowduty's own writes and is not mirrored to ServiceNow"))
+	}
 	p.ready = true
 	return nil
 }

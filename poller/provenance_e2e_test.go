@@ -28,11 +28,11 @@ func TestFlushKeepsEachSidesNewerEdit(t *testing.T) {
 		e.settle(4)
 
 		redis.Flush()
-		e.must(e.fd.EditIncident(fdsim.AliceID, id1, fdsim.Edit{Title: ptr("first pair, retitled in flashduty")}))
+		e.must(e.fd.EditIncident(fdsim.Alice, id1, fdsim.Edit{Title: ptr("first pair, retitled in flashduty")}))
 		e.editSN(sys2, map[string]string{"short_description": "second pair, retitled in servicenow"})
 		time.Sleep(2 * time.Second)
 		e.editSN(sys1, map[string]string{"description": "servicenow edited later"})
-		e.must(e.fd.EditIncident(fdsim.BobID, id2, fdsim.Edit{Description: ptr("flashduty edited later")}))
+		e.must(e.fd.EditIncident(fdsim.Bob, id2, fdsim.Edit{Description: ptr("flashduty edited later")}))
 		time.Sleep(5 * time.Second)
 		e.settle(6)
 		e.steady(2)
@@ -62,7 +62,7 @@ func TestAdoptedPairIsWatchedAtOnce(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, _ := e.linkedPair("adopted after a flush")
 		redis.Flush()
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/feed", Delay: time.Hour})
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/feed", Delay: time.Hour}))
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(5*time.Second, cancel) // dies while reading the timeline
 		if err := e.p.RunOnce(ctx); err == nil {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/snowduty/snowduty/clients/flashduty"
 	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/diff"
 	"github.com/snowduty/snowduty/poller/fdside"
 )

@@ -154,10 +154,8 @@ func (p *Poller) clearRetries(ctx context.Context, c *pair, ids []string) {
 // pushedFields summarises what a plan wrote, e.g.
 // "servicenow: state, comments×2; flashduty: ack".
 func pushedFields(pl diff.Plan) string {
-	var sn, fd []string
-	for _, k := range sortedKeys(pl.ServiceNow.Update) {
-		sn = append(sn, k)
-	}
+	var fd []string
+	sn := sortedKeys(pl.ServiceNow.Update)
 	if n := len(pl.ServiceNow.Comments); n > 0 {
 		sn = append(sn, fmt.Sprintf("comments×%d", n))
 	}

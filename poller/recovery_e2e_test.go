@@ -27,7 +27,7 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		}
 		e.settle(4)
 		for _, id := range fdIDs {
-			e.must(e.fd.Comment(fdsim.AliceID, id, "fd note on "+id))
+			e.must(e.fd.Comment(fdsim.Alice, id, "fd note on "+id))
 		}
 		for _, id := range snIDs {
 			e.must(e.sn.AddComment(snowsim.Alice, id, "snow note on "+id))
@@ -45,7 +45,7 @@ func TestRedisFlushedMidRun(t *testing.T) {
 
 		redis.Flush()
 		// A change on each side while the state is gone.
-		e.must(e.fd.Comment(fdsim.BobID, fdIDs[0], "after the flush"))
+		e.must(e.fd.Comment(fdsim.Bob, fdIDs[0], "after the flush"))
 		e.editSN(snIDs[0], map[string]string{"urgency": "1"})
 		time.Sleep(5 * time.Second)
 		e.settle(6)
@@ -123,13 +123,13 @@ func TestOldFlashdutyIncidentStillTracked(t *testing.T) {
 		time.Sleep(40 * 24 * time.Hour)
 		e.settle(3)
 		e.after(func() {
-			e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Long-running incident, still open")}))
+			e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("Long-running incident, still open")}))
 		})
 		if got := e.snowOf(sysID)["short_description"]; got != "Long-running incident, still open" {
 			t.Fatalf("short_description = %q", got)
 		}
 		e.after(func() { e.must(e.sn.AddComment(snowsim.Alice, sysID, "day 40 update")) })
-		e.after(func() { e.must(e.fd.Comment(fdsim.AliceID, id, "day 40 from flashduty")) })
+		e.after(func() { e.must(e.fd.Comment(fdsim.Alice, id, "day 40 from flashduty")) })
 		if e.fdComments(id, "day 40 update") != 1 || countJournal(e.sn.Journal(sysID), "day 40 from flashduty") != 1 {
 			t.Fatal("comments on the 40-day-old pair did not sync exactly once")
 		}

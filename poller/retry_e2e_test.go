@@ -19,7 +19,7 @@ func TestRetryOfUnlinkedPairClearedAfterAdoption(t *testing.T) {
 	redis := redistest.Start(t)
 	synctest.Test(t, func(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
-		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultRateLimit, Method: "POST", RetryAfter: 1, Times: 4}))
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultRateLimit, Method: "POST", RetryAfter: time.Second, Count: 4}))
 		id := e.newFD(fdsim.IncidentSpec{Title: "Linked by hand", Severity: "Warning"})
 		var pe *poller.PassError
 		if err := e.passErr(); !errors.As(err, &pe) || pe.Failures[0].Pair != "fd:"+id {
@@ -54,8 +54,8 @@ func TestFailingPairBacksOffAndConverges(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Backoff target")
 		time.Sleep(10 * time.Second)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/reset", Status: 500, Count: 1000})
-		e.must(e.fd.Ack(fdsim.AliceID, id))
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/reset", Status: 500, Count: 1000}))
+		e.must(e.fd.Ack(fdsim.Alice, id))
 		e.editSN(sysID, map[string]string{"short_description": "Backoff target, renamed"})
 		time.Sleep(2 * time.Second)
 		start := time.Now()
@@ -98,7 +98,7 @@ func TestDeadLetterClearsWhenPairSyncsAgain(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		id, sysID := e.linkedPair("Dead letter target")
 		time.Sleep(10 * time.Second)
-		e.fd.InjectFault(fdsim.Fault{Endpoint: "/incident/reset", Status: 400, Code: "InvalidParameter", Count: 100000})
+		e.must(e.fd.InjectFault(fdsim.Fault{Path: "/incident/reset", Status: 400, Code: "InvalidParameter", Count: 100000}))
 		e.editSN(sysID, map[string]string{"short_description": "Dead letter target, renamed"})
 		time.Sleep(2 * time.Second)
 		for i := 0; i < 200; i++ {

@@ -2,7 +2,6 @@ package poller_test
 
 import (
 	"context"
-	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/snowduty/snowduty/clients/flashduty/fdsim"
+	"github.com/snowduty/snowduty/clients/servicenow/snowsim"
 	"github.com/snowduty/snowduty/poller"
 	"github.com/snowduty/snowduty/state/redistest"
 )
@@ -77,7 +77,7 @@ func TestTwoDaemonsOneLeader(t *testing.T) {
 		if metricValue(t, b, "snowduty_leader") != 1 {
 			t.Fatal("the standby did not take over")
 		}
-		b.must(b.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Title: ptr("Edited after the failover")}))
+		b.must(b.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Title: ptr("Edited after the failover")}))
 		time.Sleep(20 * time.Second)
 		if got := b.snowOf(sysID)["short_description"]; got != "Edited after the failover" {
 			t.Fatalf("short_description = %q after failover", got)
@@ -157,7 +157,7 @@ snowduty_creates_total{result="created",side="servicenow"} 1
 			t.Fatalf("flashduty cursor lag %v s, want about the 5 s schedule", lag)
 		}
 		// 429s are counted separately.
-		e.fd.InjectFault(fdsim.Fault{Status: 429, Endpoint: "/incident/list", Count: 1})
+		e.must(e.fd.InjectFault(fdsim.Fault{Status: 429, Path: "/incident/list", Count: 1}))
 		time.Sleep(10 * time.Second)
 		if v := metricLabelValue(t, e, "snowduty_api_rate_limited_total", "flashduty"); v != 1 {
 			t.Fatalf("rate limited = %v, want 1", v)
@@ -184,7 +184,7 @@ func TestRunOnceKeepsTheLeaseThroughALongPass(t *testing.T) {
 		e := newWorld(redis).newEnv(t)
 		sysID := e.newSN(map[string]string{"short_description": "Slow instance", "urgency": "2", "impact": "2"})
 		// Three answers of 20 s each: the pass outlasts the 30 s lease.
-		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultSlow, Delay: 20 * time.Second, Times: 3, Method: "GET"}))
+		e.must(e.sn.InjectFault(snowsim.Fault{Kind: snowsim.FaultSlow, Delay: 20 * time.Second, Count: 3, Method: "GET"}))
 		start := time.Now()
 		e.pass()
 		if took := time.Since(start); took < 40*time.Second {

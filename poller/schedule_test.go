@@ -3,7 +3,6 @@ package poller
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,7 +17,7 @@ import (
 func newTestScheduler(timeout time.Duration) (*scheduler, *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	return &scheduler{
-		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:     slog.New(slog.DiscardHandler),
 		timeout: timeout,
 		health:  NewHealth(time.Now, time.Minute, func(context.Context) error { return nil }),
 		metrics: NewMetrics(reg),

@@ -42,7 +42,7 @@ func TestResyncSweepSpreadsOverPasses(t *testing.T) {
 		e.settle(4)
 		time.Sleep(5 * time.Second)
 		for i, id := range ids {
-			e.must(e.fd.Comment(fdsim.AliceID, id, fmt.Sprintf("quiet remark %02d", i)))
+			e.must(e.fd.Comment(fdsim.Alice, id, fmt.Sprintf("quiet remark %02d", i)))
 		}
 		mirrored := func() int { return e.mirroredOnce(ids, "quiet remark %02d") }
 		if got := mirrored(); got != 0 {
@@ -52,7 +52,7 @@ func TestResyncSweepSpreadsOverPasses(t *testing.T) {
 		e.fd.ResetCalls()
 		stop := e.start()
 		time.Sleep(6 * time.Second) // the start-up passes and one scheduled pass
-		if got, reads := mirrored(), e.fd.Calls()["/incident/feed"]; got > 20 || reads > 20 {
+		if got, reads := mirrored(), e.fd.Count("POST", "/incident/feed"); got > 20 || reads > 20 {
 			t.Fatalf("after two passes the sweep mirrored %d comments with %d feed reads, want slices of 10", got, reads)
 		}
 		sw, err := e.store.Sweep(t.Context())
@@ -62,7 +62,7 @@ func TestResyncSweepSpreadsOverPasses(t *testing.T) {
 		started := sw.Started
 
 		// An edit during the sweep waits for no more than the next pass.
-		e.must(e.fd.EditIncident(fdsim.AliceID, ids[n-1], fdsim.Edit{Title: ptr("Edited during the sweep")}))
+		e.must(e.fd.EditIncident(fdsim.Alice, ids[n-1], fdsim.Edit{Title: ptr("Edited during the sweep")}))
 		time.Sleep(6 * time.Second)
 		if got := e.snowOf(e.linkOf(ids[n-1]).SysID)["short_description"]; got != "Edited during the sweep" {
 			t.Fatalf("short_description = %q one pass after the edit, during the sweep", got)
@@ -88,7 +88,7 @@ func TestResyncSweepSpreadsOverPasses(t *testing.T) {
 		if sw, err := e2.store.Sweep(t.Context()); err != nil || sw.Running || !sw.Started.Equal(started) {
 			t.Fatalf("sweep after a restart = %+v %v, want the last one, not a new one", sw, err)
 		}
-		if got := e.fd.Calls()["/incident/feed"]; got != 0 {
+		if got := e.fd.Count("POST", "/incident/feed"); got != 0 {
 			t.Fatalf("%d feed reads after a restart with nothing to do, want 0", got)
 		}
 		// The schedule's next tick (a minute after the restart) starts one.

@@ -25,7 +25,7 @@ func TestFlushKeepsTheFullTextsOverOurTruncatedCopies(t *testing.T) {
 		e.settle(4)
 		// A responder writes up the long description (a reset takes up to
 		// 6,144 characters; a create only 1,024).
-		e.must(e.fd.EditIncident(fdsim.AliceID, id, fdsim.Edit{Description: &desc}))
+		e.must(e.fd.EditIncident(fdsim.Alice, id, fdsim.Edit{Description: &desc}))
 		time.Sleep(5 * time.Second)
 		e.settle(4)
 		sysID := e.linkOf(id).SysID

@@ -47,7 +47,7 @@ func measureBytesPerPair(tb testing.TB) (linksSnaps, total float64) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	f, _, err := s.AcquireLease(ctx, "bench")
 	if err != nil {
 		tb.Fatal(err)

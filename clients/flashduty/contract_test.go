@@ -20,7 +20,7 @@ func TestContractListAndInfo(t *testing.T) {
 	a := e.create(t, fdsim.IncidentSpec{Title: "INC0012345 db down", ChannelID: fdsim.OpsChannelID, Severity: "Critical",
 		Labels: map[string]string{"env": "prod"}, Fields: map[string]any{"environment": "production"}, StartTime: t0.Add(-time.Hour)})
 	e.create(t, fdsim.IncidentSpec{ChannelID: fdsim.ProdChannelID, Severity: "Info", StartTime: t0.Add(-2 * time.Hour)})
-	if err := e.sim.Snooze(fdsim.AliceID, a.IncidentID, 30); err != nil {
+	if err := e.sim.Snooze(fdsim.Alice, a.IncidentID, 30); err != nil {
 		t.Fatal(err)
 	}
 
@@ -55,7 +55,7 @@ func TestContractListAndInfo(t *testing.T) {
 		t.Errorf("Info = %+v, %v", info, err)
 	}
 	stop := errors.New("stop")
-	if err := e.client.List(t.Context(), flashduty.ListQuery{Since: t0.Add(-24 * time.Hour)}, func([]flashduty.Incident) error { return stop }); err != stop {
+	if err := e.client.List(t.Context(), flashduty.ListQuery{Since: t0.Add(-24 * time.Hour)}, func([]flashduty.Incident) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("List did not return fn's error as is: %v", err)
 	}
 }
@@ -84,7 +84,7 @@ func TestContractListByIDsBatches(t *testing.T) {
 	if len(got) != 230 {
 		t.Errorf("ListByIDs = %d incidents, want 230 (unknown absent, duplicates once, no window)", len(got))
 	}
-	if n := e.sim.Calls()["/incident/list-by-ids"]; n != 3 {
+	if n := e.sim.Count("POST", "/incident/list-by-ids"); n != 3 {
 		t.Errorf("%d calls, want 3 batches of ≤ 100", n)
 	}
 }
@@ -94,11 +94,11 @@ func TestContractFeed(t *testing.T) {
 	id := e.create(t, fdsim.IncidentSpec{}).IncidentID
 	for i := range 150 {
 		e.sim.Advance(time.Second)
-		if err := e.sim.Comment(fdsim.BobID, id, fmt.Sprintf("note %d", i)); err != nil {
+		if err := e.sim.Comment(fdsim.Bob, id, fmt.Sprintf("note %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.sim.Ack(fdsim.AliceID, id); err != nil {
+	if err := e.sim.Ack(fdsim.Alice, id); err != nil {
 		t.Fatal(err)
 	}
 	all, err := e.client.Feed(t.Context(), flashduty.FeedQuery{IncidentID: id, Types: []string{flashduty.FeedComment}})
@@ -118,7 +118,7 @@ func TestContractFeed(t *testing.T) {
 	if len(recent) != 4 || recent[0].Comment != "note 147" || recent[3].Type != flashduty.FeedAck || recent[3].CreatorID != fdsim.AliceID {
 		t.Errorf("Feed since = %+v", recent)
 	}
-	if n := e.sim.Calls()["/incident/feed"]; n != 1 {
+	if n := e.sim.Count("POST", "/incident/feed"); n != 1 {
 		t.Errorf("Feed since made %d calls, want 1", n)
 	}
 	if _, err := e.client.Feed(t.Context(), flashduty.FeedQuery{IncidentID: "000000000000000000000000"}); flashduty.ClassOf(err) != httpx.NotFound {
@@ -194,7 +194,7 @@ func TestContractStateWrites(t *testing.T) {
 			t.Errorf("%s: incident %+v, last feed %s by %d", st.name, inc, last.Type, last.CreatorID)
 		}
 	}
-	if err := e.client.Snooze(ctx, id, 0); err == nil || e.sim.Calls()["/incident/snooze"] != 1 {
+	if err := e.client.Snooze(ctx, id, 0); err == nil || e.sim.Count("POST", "/incident/snooze") != 1 {
 		t.Errorf("Snooze(0) = %v; want a local error without a call", err)
 	}
 }
@@ -213,7 +213,7 @@ func TestContractResetTooShort(t *testing.T) {
 	if err := e.client.Reset(t.Context(), flashduty.ResetRequest{IncidentID: id, Description: ptr("ab")}); !errors.Is(err, flashduty.ErrTooShort) {
 		t.Errorf("Reset(only a too-short field) = %v", err)
 	}
-	if n := e.sim.Calls()["/incident/reset"]; n != 0 {
+	if n := e.sim.Count("POST", "/incident/reset"); n != 0 {
 		t.Errorf("nothing to send, yet %d calls", n)
 	}
 }
@@ -289,7 +289,7 @@ func testAuditSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := e.sim.Comment(fdsim.AliceID, id, "human"); err != nil {
+	if err := e.sim.Comment(fdsim.Alice, id, "human"); err != nil {
 		t.Fatal(err)
 	}
 	var docs []flashduty.AuditDoc

@@ -55,12 +55,50 @@ func (c *Client) ChannelInfos(ctx context.Context, ids []int64) ([]Channel, erro
 
 // MemberInfo returns the app key owner's profile: its member_id and
 // account_id identify the sync's own writes (see Member.IsSelf).
+//
+// /member/info needs a member-scoped key. An account-level key (one that
+// acts as the account principal) is rejected with HTTP 400; the error then
+// also matches ErrAccountKey, and AccountInfo tells who the key is.
 func (c *Client) MemberInfo(ctx context.Context) (Member, error) {
 	var m Member
 	if err := c.call(ctx, "/member/info", nil, &m, idempotent); err != nil {
+		if accountKeyRejection(err) {
+			return Member{}, fmt.Errorf("read own member: %w: %w", ErrAccountKey, err)
+		}
 		return Member{}, fmt.Errorf("read own member: %w", err)
 	}
 	return m, nil
+}
+
+// AccountInfo returns the profile of the key's account (/account/info),
+// which any valid key may read. It is the identity of an account-level key
+// (see ErrAccountKey): that key's writes carry the account id as creator_id
+// in the feed and as member_id in the audit log.
+func (c *Client) AccountInfo(ctx context.Context) (Account, error) {
+	var a Account
+	if err := c.call(ctx, "/account/info", nil, &a, idempotent); err != nil {
+		return Account{}, fmt.Errorf("read own account: %w", err)
+	}
+	return a, nil
+}
+
+// Identity reads who the app key acts as: its member (/member/info), or,
+// for an account-level key, which /member/info refuses (ErrAccountKey), the
+// account principal (/account/info). When /account/info then fails, the
+// error matches ErrAccountKey and is classed (ClassOf) by that failure.
+func (c *Client) Identity(ctx context.Context) (Identity, error) {
+	m, err := c.MemberInfo(ctx)
+	if err == nil {
+		return Identity{PersonID: m.MemberID, Name: m.MemberName, AccountID: m.AccountID, AccountName: m.AccountName, TimeZone: m.AccountTimeZone}, nil
+	}
+	if !errors.Is(err, ErrAccountKey) {
+		return Identity{}, err
+	}
+	a, aerr := c.AccountInfo(ctx)
+	if aerr != nil {
+		return Identity{}, fmt.Errorf("%w; reading who it is: %w", ErrAccountKey, aerr)
+	}
+	return Identity{AccountLevel: true, PersonID: a.AccountID, Name: a.AccountName, AccountID: a.AccountID, AccountName: a.AccountName, TimeZone: a.TimeZone}, nil
 }
 
 // PersonInfos returns names and emails of people (batches of 100); unknown

@@ -104,7 +104,7 @@ func TestDiscoveryPagesEachIncidentOnce(t *testing.T) {
 	}
 	// 1,200 over two windows at 100 a page: at least 12 requests, and the
 	// saturated total (1000) never cut the listing short.
-	if calls := e.sim.Calls()["/incident/list"]; calls < 12 || calls > 15 {
+	if calls := e.sim.Count("POST", "/incident/list"); calls < 12 || calls > 15 {
 		t.Errorf("%d list requests", calls)
 	}
 }
@@ -118,7 +118,7 @@ func TestListRejectsBadRanges(t *testing.T) {
 	if err := e.client.List(t.Context(), flashduty.ListQuery{Since: t0, Until: t0.Add(-time.Hour)}, noop); err == nil || !strings.Contains(err.Error(), "must be after") {
 		t.Errorf("List with Until before Since = %v", err)
 	}
-	if n := e.sim.Calls()["/incident/list"]; n != 0 {
+	if n := e.sim.Count("POST", "/incident/list"); n != 0 {
 		t.Errorf("bad ranges were sent: %d calls", n)
 	}
 }

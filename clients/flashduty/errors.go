@@ -157,6 +157,34 @@ func uncertain(c httpx.Class) bool {
 	return false
 }
 
+// ErrAccountKey marks the answer /member/info gives an account-level app
+// key: one that acts as the account principal, not as a member. Flashduty
+// rejects such a key there with HTTP 400 (go-flashduty's MemberInfo
+// documents it; reference vendor-clients.md, Flashduty fact 1). The key
+// works everywhere else; its identity comes from AccountInfo, and its
+// writes carry the account id as their actor (creator_id, audit member_id).
+// The error of MemberInfo wraps both this and the *Error of the call.
+var ErrAccountKey = errors.New("the flashduty app key is account-level (it acts as the account principal, which has no member profile)")
+
+// accountKeyRejection reports whether err is /member/info refusing an
+// account-level key: HTTP 400 with an error envelope whose code is one of
+// the generic "not valid for this caller" codes. The vendor documents the
+// status, not the code; the codes that mean something else (the request's
+// content type, a licence, a size, a method, a route) are never taken for
+// it, and neither is a 400 without a Flashduty envelope (a proxy's page) or
+// an envelope error on another status.
+func accountKeyRejection(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Endpoint != "/member/info" || e.Status != http.StatusBadRequest {
+		return false
+	}
+	switch e.Code {
+	case "InvalidParameter", "BadRequest", "ResourceNotFound":
+		return true
+	}
+	return false
+}
+
 // ErrTooShort marks text that Flashduty would reject as shorter than 3
 // characters (e.g. an emptied description on /incident/reset). It is
 // reported, never sent; the other fields of the same call were written.

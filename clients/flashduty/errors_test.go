@@ -75,9 +75,9 @@ func TestErrorClasses(t *testing.T) {
 					if f.Count == 0 {
 						f.Count = 100
 					}
-					f.Endpoint = op.endpoint
-					if f != (fdsim.Fault{Endpoint: op.endpoint, Count: 100}) {
-						e.sim.InjectFault(f)
+					f.Path = op.endpoint
+					if f != (fdsim.Fault{Path: op.endpoint, Count: 100}) {
+						e.inject(t, f)
 					}
 					start := time.Now()
 					err := op.run(t.Context(), e.client, id)
@@ -88,7 +88,7 @@ func TestErrorClasses(t *testing.T) {
 					if got := flashduty.ClassOf(err); got != wantClass {
 						t.Fatalf("class %s (%v), want %s", got, err, wantClass)
 					}
-					if got := e.sim.Calls()[op.endpoint]; got != wantCalls {
+					if got := e.sim.Count("POST", op.endpoint); got != wantCalls {
 						t.Errorf("%d requests, want %d", got, wantCalls)
 					}
 					if err != nil && !strings.Contains(err.Error(), tt.hint) {
@@ -129,13 +129,13 @@ func TestErrorClasses(t *testing.T) {
 func TestCreateUnknownOutcome(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, fdsim.Options{}, flashduty.Options{})
-		e.sim.InjectFault(fdsim.Fault{Endpoint: "/incident/create", Hangup: true, AfterApply: true})
+		e.inject(t, fdsim.Fault{Path: "/incident/create", Hangup: true, AfterApply: true})
 		_, err := e.client.Create(t.Context(), flashduty.CreateRequest{Title: "INC0099 printer on fire", Severity: "Info"})
 		var fe *flashduty.Error
 		if flashduty.ClassOf(err) != httpx.UnknownOutcome || !errors.As(err, &fe) || fe.Outcome != httpx.Transport {
 			t.Fatalf("Create = %v; want UnknownOutcome after a transport failure", err)
 		}
-		if n := e.sim.Calls()["/incident/create"]; n != 1 {
+		if n := e.sim.Count("POST", "/incident/create"); n != 1 {
 			t.Errorf("create sent %d times", n)
 		}
 		var found []flashduty.Incident
@@ -147,7 +147,7 @@ func TestCreateUnknownOutcome(t *testing.T) {
 			t.Errorf("reconcile found %d incidents, want the one created", len(found))
 		}
 		// A 429 is a refusal, not an uncertain outcome: retried, created once.
-		e.sim.InjectFault(fdsim.Fault{Endpoint: "/incident/create", Status: 429, RetryAfter: time.Second})
+		e.inject(t, fdsim.Fault{Path: "/incident/create", Status: 429, RetryAfter: time.Second})
 		if _, err := e.client.Create(t.Context(), flashduty.CreateRequest{Title: "second", Severity: "Info"}); err != nil {
 			t.Fatal(err)
 		}
@@ -209,14 +209,14 @@ func TestEnvelopeVariants(t *testing.T) {
 func TestCancelledContextStopsRetrying(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, fdsim.Options{}, flashduty.Options{MaxAttempts: 10})
-		e.sim.InjectFault(fdsim.Fault{Status: 503, Count: 100})
+		e.inject(t, fdsim.Fault{Status: 503, Count: 100})
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
 		_, err := e.client.Fields(ctx)
 		if flashduty.ClassOf(err) != httpx.Server {
 			t.Errorf("Fields = %v", err)
 		}
-		if n := e.sim.Calls()["/field/list"]; n > 3 {
+		if n := e.sim.Count("POST", "/field/list"); n > 3 {
 			t.Errorf("%d calls within a 3s deadline with 1s+ backoff", n)
 		}
 	})

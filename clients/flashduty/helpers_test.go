@@ -50,6 +50,14 @@ func newEnv(t *testing.T, so fdsim.Options, co flashduty.Options) *env {
 	return &env{sim: sim, client: c, calls: rec}
 }
 
+// inject queues a fault on the simulator.
+func (e *env) inject(t *testing.T, f fdsim.Fault) {
+	t.Helper()
+	if err := e.sim.InjectFault(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *env) create(t *testing.T, spec fdsim.IncidentSpec) fdsim.Incident {
 	t.Helper()
 	if spec.Title == "" {

@@ -180,6 +180,51 @@ func (m Member) IsSelf(actor int64) bool {
 	return actor != 0 && (actor == m.MemberID || actor == m.AccountID)
 }
 
+// Account is the profile of the key's account, from /account/info (spec
+// AccountInfo). It is the identity of an account-level app key: the account
+// principal acts with AccountID as its person id.
+type Account struct {
+	AccountID    int64    `json:"account_id"`
+	AccountName  string   `json:"account_name"`
+	Email        string   `json:"email"`
+	Domain       string   `json:"domain"` // the login subdomain
+	ExtraDomains []string `json:"extra_domains"`
+	Locale       string   `json:"locale"`
+	TimeZone     string   `json:"time_zone"` // the account's default (IANA)
+	Avatar       string   `json:"avatar"`
+	CountryCode  string   `json:"country_code"`
+	Phone        string   `json:"phone"`      // masked
+	CreatedAt    int64    `json:"created_at"` // Unix seconds
+	// MpAccountID and MpPlat are set for cloud-marketplace accounts only.
+	MpAccountID string `json:"mp_account_id"`
+	MpPlat      string `json:"mp_plat"`
+}
+
+// IsSelf reports whether actor (a feed creator_id or closer_id) is the
+// account principal.
+func (a Account) IsSelf(actor int64) bool { return actor != 0 && actor == a.AccountID }
+
+// Identity is who an app key acts as (Client.Identity).
+type Identity struct {
+	// AccountLevel is set for an account-level key, which acts as the
+	// account principal; otherwise the key is a member's.
+	AccountLevel bool
+	// PersonID is the id the key's writes carry (feed creator_id, audit
+	// member_id): the member id, or the account id for an account-level
+	// key. Name is the member's name, or the account's.
+	PersonID int64
+	Name     string
+	// AccountID and AccountName are the key's account; TimeZone is the
+	// account's default time zone.
+	AccountID   int64
+	AccountName string
+	TimeZone    string
+}
+
+// IsSelf reports whether actor (a feed creator_id or closer_id) is the key
+// itself.
+func (i Identity) IsSelf(actor int64) bool { return actor != 0 && actor == i.PersonID }
+
 // Person is a member or account principal from /person/infos.
 type Person struct {
 	PersonID   int64  `json:"person_id"`

@@ -81,15 +81,21 @@ func TestAppKeyNeverLeaks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sim := fdsim.New(fdsim.Options{Start: t0, AppKey: secret})
 		c4, _ := flashduty.New(flashduty.Options{BaseURL: "http://127.0.0.1:9", AppKey: secret, Logger: logger, Transport: sim.Transport()})
-		sim.InjectFault(fdsim.Fault{Status: 500, Count: 2})
-		sim.InjectFault(fdsim.Fault{Hangup: true})
+		if err := sim.InjectFault(fdsim.Fault{Status: 500, Count: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.InjectFault(fdsim.Fault{Hangup: true}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c4.MemberInfo(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		bad, _ := flashduty.New(flashduty.Options{BaseURL: "http://127.0.0.1:9", AppKey: secret + "x", Logger: logger, Transport: sim.Transport()})
 		_, err := bad.MemberInfo(t.Context())
 		errs = append(errs, err)
-		sim.InjectFault(fdsim.Fault{Delay: time.Hour})
+		if err := sim.InjectFault(fdsim.Fault{Delay: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
 		c5, _ := flashduty.New(flashduty.Options{BaseURL: "http://127.0.0.1:9", AppKey: secret, Logger: logger, Transport: sim.Transport(), Timeout: time.Second, MaxAttempts: 1})
 		_, err = c5.MemberInfo(t.Context())
 		errs = append(errs, err)

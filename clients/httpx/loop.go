@@ -38,7 +38,7 @@ type Classified interface {
 	Failure() Failure
 }
 
-// ErrRetryNow, returned by an attempt, makes RetryPolicy.Do make the next
+// ErrRetryNow is returned by an attempt to make RetryPolicy.Do make the next
 // attempt at once: no wait, no log line and no MaxAttempts check, though it
 // counts as an attempt. It is for a failure the caller has already repaired,
 // such as a 401 after dropping a stale token; the caller bounds how often it

@@ -73,7 +73,7 @@ func TestDoStopsAtMaxAttempts(t *testing.T) {
 			if len(a.ns) != tt.want {
 				t.Errorf("MaxAttempts %d: %d attempts, want %d", tt.max, len(a.ns), tt.want)
 			}
-			if tt.want == 3 && err != last {
+			if tt.want == 3 && !errors.Is(err, last) {
 				t.Errorf("MaxAttempts 3: err = %v, want the last attempt's error", err)
 			}
 		}
@@ -97,7 +97,7 @@ func TestDoReturnsWhatDoesNotRetryAtOnce(t *testing.T) {
 			a := &attempts{errs: []error{tt.err, nil}}
 			start := time.Now()
 			err := RetryPolicy{MaxAttempts: 4, Backoff: testBackoff, Retries: tt.retries}.Do(t.Context(), a.run)
-			if err != tt.err || len(a.ns) != 1 || time.Since(start) != 0 {
+			if !errors.Is(err, tt.err) || len(a.ns) != 1 || time.Since(start) != 0 {
 				t.Errorf("%s: err %v after %d attempts and %v, want it at once", tt.name, err, len(a.ns), time.Since(start))
 			}
 		}
@@ -130,7 +130,7 @@ func TestDoCapsRetryAfter(t *testing.T) {
 		var logs bytes.Buffer
 		p := RetryPolicy{MaxAttempts: 4, Backoff: testBackoff, MaxRetryAfter: time.Minute, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 		start := time.Now()
-		if err := p.Do(t.Context(), a.run); err != over || len(a.ns) != 1 || time.Since(start) != 0 || logs.Len() != 0 {
+		if err := p.Do(t.Context(), a.run); !errors.Is(err, over) || len(a.ns) != 1 || time.Since(start) != 0 || logs.Len() != 0 {
 			t.Fatalf("Retry-After above the cap: err %v, %d attempts, %v waited, log %q; want the error at once, unlogged", err, len(a.ns), time.Since(start), logs.String())
 		}
 		a = &attempts{errs: []error{failAfter(RateLimited, time.Minute)}}
@@ -153,7 +153,7 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 		a := &attempts{errs: []error{first, nil}}
 		start := time.Now()
 		err := RetryPolicy{MaxAttempts: 4, Backoff: testBackoff}.Do(ctx, a.run)
-		if err != first || len(a.ns) != 1 || time.Since(start) != 3*time.Second {
+		if !errors.Is(err, first) || len(a.ns) != 1 || time.Since(start) != 3*time.Second {
 			t.Fatalf("cancelled wait: err %v, %d attempts after %v; want the attempt's error at the deadline", err, len(a.ns), time.Since(start))
 		}
 
@@ -164,7 +164,7 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 			cancel()
 			return failed
 		})
-		if err != failed || logs.Len() != 0 {
+		if !errors.Is(err, failed) || logs.Len() != 0 {
 			t.Fatalf("done context: err %v, log %q; want the attempt's error, no retry line", err, logs.String())
 		}
 	})

@@ -92,14 +92,17 @@ func TestOAuthClientCredentialsAndBadSecret(t *testing.T) {
 	}
 	bad := newEnv(t, snowsim.Options{}, oauthOpts, func(o *Options) { o.ClientSecret = "not-the-secret" })
 	_, err = bad.c.Changes(t.Context(), ChangeQuery{})
-	if ClassOf(err) != httpx.Unauthorized || !strings.Contains(err.Error(), "OAuth") || strings.Contains(err.Error(), "not-the-secret") {
+	if ClassOf(err) != httpx.Unauthorized || !strings.Contains(err.Error(), "OAuth") || strings.Contains(err.Error(), "not-the-secret") ||
+		!strings.Contains(err.Error(), "in the form body and as HTTP Basic") || strings.Contains(err.Error(), "access policy") {
 		t.Fatalf("bad secret: %v", err)
 	}
 	if n := bad.sim.Count("GET", "/api/now/table/incident"); n != 0 {
 		t.Fatalf("API called without a token: %d", n)
 	}
-	if n := countEndpoint(bad, "POST", "/oauth_token.do"); n != 2 {
-		t.Fatalf("token endpoint called %d times, want 2 (one re-authentication)", n)
+	// auto: the form body, then HTTP Basic; and again for the one
+	// re-authentication.
+	if n := countEndpoint(bad, "POST", "/oauth_token.do"); n != 4 {
+		t.Fatalf("token endpoint called %d times, want 4 (both ways, one re-authentication)", n)
 	}
 }
 

@@ -61,11 +61,7 @@ func New(o Options) (*Client, error) {
 	// A 429 whose Retry-After is above MaxRetryWait is returned at once.
 	c.retry = httpx.RetryPolicy{MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, Retries: retryable,
 		MaxRetryAfter: o.MaxRetryWait, Log: c.log, API: apiName}
-	if o.ClientID != "" {
-		c.auth = &oauth{c: c}
-	} else {
-		c.auth = basicAuth{user: o.Username, password: o.Password}
-	}
+	c.auth = newAuthenticator(c)
 	return c, nil
 }
 
@@ -124,6 +120,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	err := policy.Do(ctx, func(ctx context.Context, attempt int) error {
 		r, e := c.once(ctx, req, body)
 		if e == nil {
+			c.auth.accepted()
 			resp = r
 			return nil
 		}
@@ -173,10 +170,7 @@ func (c *Client) finish(e *Error) {
 	if e.Hint == "" {
 		e.Hint = hints[e.Class]
 		if e.Class == httpx.Unauthorized {
-			e.Hint = hintBasic401
-			if c.opts.ClientID != "" {
-				e.Hint = hintOAuth401
-			}
+			c.auth.explain401(e)
 		}
 	}
 	e.Message, e.Detail = c.redact(e.Message), c.redact(e.Detail)

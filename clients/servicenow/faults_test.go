@@ -45,18 +45,18 @@ func TestFaultsClassAndRetry(t *testing.T) {
 		maxWait  time.Duration
 		contains string
 	}{
-		{name: "429 then success waits Retry-After", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, RetryAfter: 3}}, op: get, class: httpx.OK, requests: 2, minWait: 3 * time.Second, maxWait: 3 * time.Second},
-		{name: "429 with a long Retry-After is returned", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, RetryAfter: 3600}}, op: feed, class: httpx.RateLimited, requests: 1, contains: "Rate limit exceeded"},
-		{name: "500 until attempts run out", faults: []snowsim.Fault{{Kind: snowsim.FaultServerError, Times: 10}}, op: get, class: httpx.Server, requests: 4, minWait: 3500 * time.Millisecond, maxWait: 7 * time.Second, contains: "after 4 attempts"},
+		{name: "429 then success waits Retry-After", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, RetryAfter: 3 * time.Second}}, op: get, class: httpx.OK, requests: 2, minWait: 3 * time.Second, maxWait: 3 * time.Second},
+		{name: "429 with a long Retry-After is returned", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, RetryAfter: 3600 * time.Second}}, op: feed, class: httpx.RateLimited, requests: 1, contains: "Rate limit exceeded"},
+		{name: "500 until attempts run out", faults: []snowsim.Fault{{Kind: snowsim.FaultServerError, Count: 10}}, op: get, class: httpx.Server, requests: 4, minWait: 3500 * time.Millisecond, maxWait: 7 * time.Second, contains: "after 4 attempts"},
 		{name: "503 HTML then success", faults: []snowsim.Fault{{Kind: snowsim.FaultUnavailable}}, op: feed, class: httpx.OK, requests: 2, minWait: 500 * time.Millisecond, maxWait: time.Second},
-		{name: "202 empty then success", faults: []snowsim.Fault{{Kind: snowsim.FaultEmpty202, Times: 2}}, op: get, class: httpx.OK, requests: 3, minWait: 1500 * time.Millisecond, maxWait: 3 * time.Second},
-		{name: "hibernating is not retried", faults: []snowsim.Fault{{Kind: snowsim.FaultHibernating, Times: 5}}, op: feed, class: httpx.Hibernating, requests: 1, contains: "hibernating"},
+		{name: "202 empty then success", faults: []snowsim.Fault{{Kind: snowsim.FaultEmpty202, Count: 2}}, op: get, class: httpx.OK, requests: 3, minWait: 1500 * time.Millisecond, maxWait: 3 * time.Second},
+		{name: "hibernating is not retried", faults: []snowsim.Fault{{Kind: snowsim.FaultHibernating, Count: 5}}, op: feed, class: httpx.Hibernating, requests: 1, contains: "hibernating"},
 		{name: "login page is a bad response", faults: []snowsim.Fault{{Kind: snowsim.FaultLoginPage}}, op: get, class: httpx.BadResponse, requests: 1, contains: "HTML instead of JSON"},
 		{name: "partial result is an error", faults: []snowsim.Fault{{Kind: snowsim.FaultPartialResult}}, op: feed, class: httpx.BadResponse, requests: 1, contains: "maximum execution time exceeded"},
 		{name: "slow answer times out and is retried", faults: []snowsim.Fault{{Kind: snowsim.FaultSlow, Delay: time.Minute}}, op: get, class: httpx.OK, requests: 2, minWait: 10*time.Second + 500*time.Millisecond, maxWait: 11 * time.Second},
 		{name: "POST 500 is an unknown outcome, not retried", faults: []snowsim.Fault{{Kind: snowsim.FaultServerError, Method: "POST"}}, op: create, class: httpx.UnknownOutcome, requests: 1, contains: "correlation_id"},
 		{name: "POST timeout is an unknown outcome", faults: []snowsim.Fault{{Kind: snowsim.FaultSlow, Delay: time.Minute, Method: "POST"}}, op: create, class: httpx.UnknownOutcome, requests: 1},
-		{name: "POST 429 is retried", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, Method: "POST", RetryAfter: 1}}, op: create, class: httpx.OK, requests: 2, minWait: time.Second, maxWait: time.Second},
+		{name: "POST 429 is retried", faults: []snowsim.Fault{{Kind: snowsim.FaultRateLimit, Method: "POST", RetryAfter: time.Second}}, op: create, class: httpx.OK, requests: 2, minWait: time.Second, maxWait: time.Second},
 		{name: "PATCH without journal 503 is retried", faults: []snowsim.Fault{{Kind: snowsim.FaultUnavailable, Method: "PATCH"}}, op: patch, class: httpx.OK, requests: 2, minWait: 500 * time.Millisecond, maxWait: time.Second},
 		{name: "PATCH with a comment 503 is an unknown outcome", faults: []snowsim.Fault{{Kind: snowsim.FaultUnavailable, Method: "PATCH"}}, op: comment, class: httpx.UnknownOutcome, requests: 1},
 	}
@@ -99,7 +99,7 @@ func TestFaultsClassAndRetry(t *testing.T) {
 
 func TestRateLimitErrorExposesHeaders(t *testing.T) {
 	e := newEnv(t, snowsim.Options{}, func(o *Options) { o.MaxRetryWait = time.Second })
-	_ = e.sim.InjectFault(snowsim.Fault{Kind: snowsim.FaultRateLimit, RetryAfter: 30})
+	_ = e.sim.InjectFault(snowsim.Fault{Kind: snowsim.FaultRateLimit, RetryAfter: 30 * time.Second})
 	_, err := e.c.Changes(t.Context(), ChangeQuery{})
 	var se *Error
 	if !errors.As(err, &se) {

@@ -18,9 +18,26 @@ const (
 	DefaultMaxRetryWait = time.Minute
 	DefaultUserAgent    = "snowduty"
 	DefaultPageSize     = 100
+	// DefaultOAuthClientAuth is the default of Options.OAuthClientAuth.
+	DefaultOAuthClientAuth = OAuthClientAuthAuto
 	// MaxPageSize is ServiceNow's default sysparm_limit, the most rows
 	// one request asks for.
 	MaxPageSize = 10000
+)
+
+// How the OAuth client's id and secret reach the token endpoint
+// (Options.OAuthClientAuth; RFC 6749 §2.3.1).
+const (
+	// OAuthClientAuthAuto sends them in the form body first and, when the
+	// token endpoint refuses that (401, or 400 invalid_client), as HTTP
+	// Basic once; whichever worked is used from then on.
+	OAuthClientAuthAuto = "auto"
+	// OAuthClientAuthBasic sends them as an HTTP Basic header
+	// (client_secret_basic), as requests-oauthlib (PySNC, pysnow) does.
+	OAuthClientAuthBasic = "basic"
+	// OAuthClientAuthPost sends them as client_id and client_secret in the
+	// form body (client_secret_post), as ServiceNow's documentation shows.
+	OAuthClientAuthPost = "post"
 )
 
 // Options configures a Client.
@@ -36,6 +53,10 @@ type Options struct {
 	// client_credentials grant.
 	ClientID     string
 	ClientSecret string
+	// OAuthClientAuth is how the client id and secret reach the token
+	// endpoint: OAuthClientAuthAuto, OAuthClientAuthBasic or
+	// OAuthClientAuthPost; empty means DefaultOAuthClientAuth.
+	OAuthClientAuth string
 	// CAFile is an optional PEM bundle for TLS-inspecting proxies.
 	CAFile string
 	// Timeout bounds one HTTP request; zero means DefaultTimeout.
@@ -76,6 +97,15 @@ func (o *Options) validate() error {
 	if (o.ClientID == "") != (o.ClientSecret == "") {
 		errs = append(errs, errors.New("servicenow OAuth needs both SNOWDUTY_SERVICENOW_CLIENT_ID and SNOWDUTY_SERVICENOW_CLIENT_SECRET"))
 	}
+	switch o.OAuthClientAuth {
+	case "", OAuthClientAuthAuto, OAuthClientAuthPost:
+	case OAuthClientAuthBasic:
+		if strings.Contains(o.ClientID, ":") {
+			errs = append(errs, errors.New("servicenow OAuth client id contains ':', so it cannot be sent as HTTP Basic: set SNOWDUTY_SERVICENOW_OAUTH_CLIENT_AUTH to post"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("servicenow OAuth client authentication %q is not one of auto, basic, post: set SNOWDUTY_SERVICENOW_OAUTH_CLIENT_AUTH to one of them", o.OAuthClientAuth))
+	}
 	if o.Username == "" && o.ClientID == "" {
 		errs = append(errs, errors.New("servicenow credentials missing: set a username and password (Basic auth) or an OAuth client id and secret"))
 	}
@@ -104,6 +134,9 @@ func (o *Options) validate() error {
 	}
 	if o.Backoff == (httpx.Backoff{}) {
 		o.Backoff = httpx.Backoff{Base: 500 * time.Millisecond, Max: 10 * time.Second}
+	}
+	if o.OAuthClientAuth == "" {
+		o.OAuthClientAuth = DefaultOAuthClientAuth
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent

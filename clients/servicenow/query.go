@@ -36,7 +36,10 @@ func checkValue(what, v string, inList bool) error {
 // (SNOWDUTY_SERVICENOW_QUERY). It is ANDed in front of the feed's own
 // conditions, so it must not start a new OR'ed query (^NQ), end the query
 // (^EQ), change the order (ORDERBY, GROUPBY) or start with OR; any of those
-// would widen the feed or break its keyset.
+// would widen the feed or break its keyset. It checks the structure only:
+// ParseScope reads the conditions, and Client.CheckScopeColumns checks that
+// every column they name exists (ServiceNow ignores a condition on an
+// unknown column, which widens the scope too).
 func CheckScope(scope string) error {
 	if scope == "" {
 		return nil
@@ -109,19 +112,6 @@ func uniq(in []string) []string {
 			seen[v] = true
 			out = append(out, v)
 		}
-	}
-	return out
-}
-
-// chunks splits s into slices of at most n.
-func chunks(s []string, n int) [][]string {
-	var out [][]string
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
 	}
 	return out
 }

@@ -374,3 +374,139 @@ func (c *Client) CurrentUser(ctx context.Context) (User, error) {
 	return User{SysID: str(r["sys_id"]), UserName: str(r["user_name"]), Name: str(r["name"]), Email: str(r["email"]),
 		TimeZone: str(r["time_zone"]), DateFormat: str(r["date_format"])}, nil
 }
+
+// dictionaryFields are the sys_dictionary columns a column lookup reads.
+var dictionaryFields = []string{"sys_id", "name", "element", "column_label", "internal_type", "max_length", "mandatory", "reference"}
+
+// tableColumns returns the columns each of tables defines itself (not the
+// ones it inherits), from its active sys_dictionary rows, in one request.
+// A table without any readable row (not a table, or rows hidden by a read
+// ACL) is absent from the answer; a table with only its collection row is
+// present with no columns.
+func (c *Client) tableColumns(ctx context.Context, tables []string) (map[string]map[string]FieldDef, error) {
+	const op = "read dictionary"
+	tables = uniq(tables)
+	for _, t := range tables {
+		if err := checkTable(t); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	out := map[string]map[string]FieldDef{}
+	if len(tables) == 0 {
+		return out, nil
+	}
+	cond, _ := inList("name", tables)
+	rows, err := c.listAll(ctx, op, "sys_dictionary", joinQuery(cond, "active=true"), dictionaryFields)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range exactRows(rows, "name", tables) {
+		f := FieldDef{Table: str(r["name"]), Element: str(r["element"]), Label: str(r["column_label"]), Type: str(r["internal_type"]),
+			Mandatory: str(r["mandatory"]) == "true", Reference: str(r["reference"])}
+		f.MaxLength, _ = strconv.Atoi(str(r["max_length"]))
+		if out[f.Table] == nil {
+			out[f.Table] = map[string]FieldDef{}
+		}
+		if f.Element != "" {
+			out[f.Table][f.Element] = f
+		}
+	}
+	return out, nil
+}
+
+// tableParents returns the table each of tables extends (sys_db_object's
+// super_class), "" for a base table. A table without a readable
+// sys_db_object row is absent from the answer. Two requests: the tables'
+// rows, then the rows of their super classes (a reference by sys_id).
+func (c *Client) tableParents(ctx context.Context, tables []string) (map[string]string, error) {
+	const op = "read table hierarchy"
+	tables = uniq(tables)
+	for _, t := range tables {
+		if err := checkTable(t); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	out := map[string]string{}
+	if len(tables) == 0 {
+		return out, nil
+	}
+	cond, _ := inList("name", tables)
+	rows, err := c.listAll(ctx, op, "sys_db_object", cond, []string{"sys_id", "name", "super_class"})
+	if err != nil {
+		return nil, err
+	}
+	superOf := map[string]string{}
+	var ids []string
+	for _, r := range exactRows(rows, "name", tables) {
+		sup := str(r["super_class"])
+		superOf[str(r["name"])] = sup
+		if sup != "" {
+			if err := checkSysID(sup); err != nil {
+				return nil, fmt.Errorf("%s: super_class of %s: %w", op, str(r["name"]), err)
+			}
+			ids = append(ids, sup)
+		}
+	}
+	names := map[string]string{}
+	if ids = uniq(ids); len(ids) > 0 {
+		cond, _ := inList("sys_id", ids)
+		rows, err := c.listAll(ctx, op, "sys_db_object", cond, []string{"sys_id", "name"})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range exactRows(rows, "sys_id", ids) {
+			names[str(r["sys_id"])] = str(r["name"])
+		}
+	}
+	for t, sup := range superOf {
+		switch {
+		case sup == "":
+			out[t] = ""
+		case names[sup] != "":
+			out[t] = names[sup]
+		}
+		// a super class whose row is not readable leaves t unknown
+	}
+	return out, nil
+}
+
+// columnOwners returns, for each of elements, the tables whose active
+// sys_dictionary rows define a column of that name, in one request.
+func (c *Client) columnOwners(ctx context.Context, elements []string) (map[string][]string, error) {
+	const op = "read dictionary"
+	elements = uniq(elements)
+	for _, e := range elements {
+		if err := checkTable(e); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	out := map[string][]string{}
+	if len(elements) == 0 {
+		return out, nil
+	}
+	cond, _ := inList("element", elements)
+	rows, err := c.listAll(ctx, op, "sys_dictionary", joinQuery(cond, "active=true"), []string{"sys_id", "name", "element"})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range exactRows(rows, "element", elements) {
+		e, t := str(r["element"]), str(r["name"])
+		if t != "" && !slices.Contains(out[e], t) {
+			out[e] = append(out[e], t)
+		}
+	}
+	for _, ts := range out {
+		slices.Sort(ts)
+	}
+	return out, nil
+}
+
+var tableRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// checkTable rejects anything but a table or column name (no dot-walk).
+func checkTable(name string) error {
+	if !tableRE.MatchString(name) {
+		return fmt.Errorf("%q is not a table or column name", name)
+	}
+	return nil
+}

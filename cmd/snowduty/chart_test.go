@@ -45,12 +45,13 @@ const (
 // no value for (the README says the same). Secrets are not in this list:
 // the chart passes them as secretKeyRef environment variables.
 var chartNotExposed = map[string]string{
-	"SNOWDUTY_SERVICENOW_PASSWORD_FILE":      "secrets come through secretKeyRef env vars; a file mount can still use extraEnv + extraVolumes",
-	"SNOWDUTY_SERVICENOW_CLIENT_SECRET_FILE": "as above",
-	"SNOWDUTY_FLASHDUTY_APP_KEY_FILE":        "as above",
-	"SNOWDUTY_REDIS_PASSWORD_FILE":           "as above",
-	"SNOWDUTY_IDENTITY_OVERRIDE":             "a one-off re-bind that must not stay in the values; set it through extraEnv for one upgrade",
-	"SNOWDUTY_ALLOW_INSECURE_HTTP":           "plain http to a non-loopback API is for labs, not a cluster install",
+	"SNOWDUTY_SERVICENOW_PASSWORD_FILE":       "secrets come through secretKeyRef env vars; a file mount can still use extraEnv + extraVolumes",
+	"SNOWDUTY_SERVICENOW_CLIENT_SECRET_FILE":  "as above",
+	"SNOWDUTY_FLASHDUTY_APP_KEY_FILE":         "as above",
+	"SNOWDUTY_REDIS_PASSWORD_FILE":            "as above",
+	"SNOWDUTY_IDENTITY_OVERRIDE":              "a one-off re-bind that must not stay in the values; set it through extraEnv for one upgrade",
+	"SNOWDUTY_SERVICENOW_QUERY_ALLOW_UNKNOWN": "an override of the scope query's column check, not a setting to keep; set it through extraEnv",
+	"SNOWDUTY_ALLOW_INSECURE_HTTP":            "plain http to a non-loopback API is for labs, not a cluster install",
 }
 
 // chartProxyEnv are the standard variables the chart may set besides SNOWDUTY_*.

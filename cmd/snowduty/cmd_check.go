@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/httpx"
@@ -35,7 +36,16 @@ func runCheck(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
 }
 
 func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
-	failed := 0
+	failed, warned := 0, 0
+	// warn names something that could not be checked; it does not fail
+	// the check.
+	warn := func(what, why, hint string) {
+		warned++
+		fmt.Fprintf(w, "WARN  %s: %s\n", what, why)
+		if hint != "" {
+			fmt.Fprintf(w, "      %s\n", hint)
+		}
+	}
 	report := func(what string, err error, hint string) {
 		if err == nil {
 			fmt.Fprintf(w, "ok    %s\n", what)
@@ -54,6 +64,7 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 		fmt.Fprintf(w, "      integration user %s (time zone %q): its own writes are recognised by this name\n", user.UserName, user.TimeZone)
 		page, err := d.sn.Changes(ctx, servicenow.ChangeQuery{Scope: c.ServiceNow.Query, PageSize: 20})
 		report("servicenow incidents readable with the configured query", err, snowHint(err))
+		failed += checkScopeColumns(ctx, c, d, w, warn)
 		if err == nil {
 			report("servicenow incident numbers readable", checkNumbers(page.Incidents),
 				"snowduty finds and links its Flashduty copies by number: grant the integration user read access to incident.number")
@@ -67,10 +78,10 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 		report("servicenow mapped columns exist and hold text", checkColumns(ctx, c, d), "needs the personalize_dictionary role to read sys_dictionary; or fix SNOWDUTY_FIELD_MAP / SNOWDUTY_SERVICENOW_FIELD_MAP")
 	}
 
-	member, err := d.fd.MemberInfo(ctx)
-	report("flashduty app key", err, fdHint(err))
+	me, err := d.fd.Identity(ctx)
+	report("flashduty app key", err, fdKeyHint(err))
 	if err == nil {
-		fmt.Fprintf(w, "      acting as member %d (%s) of account %d: its own writes are recognised by this id\n", member.MemberID, member.MemberName, member.AccountID)
+		checkKeyKind(w, me, warn)
 		ids := slices.Clone(c.Flashduty.ChannelIDs)
 		if c.Flashduty.ChannelID != 0 && !slices.Contains(ids, c.Flashduty.ChannelID) {
 			ids = append(ids, c.Flashduty.ChannelID)
@@ -89,7 +100,13 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 	report("redis reachable", err, "check SNOWDUTY_REDIS_URL (or Sentinel/Cluster settings), the password and TLS")
 	if err == nil {
 		id, err := d.store.RecordedIdentity(ctx)
-		if err == nil && id.ServiceNowURL != "" && id != (state.Identity{ServiceNowURL: c.ServiceNow.URL, FlashdutyAccount: fmt.Sprint(member.AccountID)}) {
+		want := state.Identity{ServiceNowURL: c.ServiceNow.URL, FlashdutyAccount: fmt.Sprint(me.AccountID)}
+		if me.AccountID == 0 {
+			// The key's account is unknown (its failure is reported above):
+			// compare the ServiceNow instance only.
+			want.FlashdutyAccount = id.FlashdutyAccount
+		}
+		if err == nil && id.ServiceNowURL != "" && id != want {
 			err = fmt.Errorf("the state under prefix %q belongs to %s", c.StatePrefix, id)
 		}
 		report("redis state belongs to this ServiceNow instance and Flashduty account", err, "use another SNOWDUTY_STATE_PREFIX, or set SNOWDUTY_IDENTITY_OVERRIDE=true once if this is intended")
@@ -98,8 +115,65 @@ func checkAll(ctx context.Context, c *Config, d *deps, w io.Writer) int {
 		fmt.Fprintf(w, "\n%d check(s) failed\n", failed)
 		return exitFailed
 	}
+	if warned > 0 {
+		fmt.Fprintf(w, "\nall checks passed, %d warning(s) above\n", warned)
+		return exitOK
+	}
 	fmt.Fprintln(w, "\nall checks passed")
 	return exitOK
+}
+
+const scopeColumnsCheck = "servicenow scope query columns exist"
+
+// checkScopeColumns resolves every column and dot-walk of
+// SNOWDUTY_SERVICENOW_QUERY against sys_dictionary: a column ServiceNow does
+// not know fails (ServiceNow ignores its condition, so the scope is wider
+// than written); what cannot be verified (sys_dictionary not readable, a
+// referenced table without readable rows) is a warning. It returns the
+// number of failed checks (0 or 1).
+func checkScopeColumns(ctx context.Context, c *Config, d *deps, w io.Writer, warn func(what, why, hint string)) int {
+	if c.ServiceNow.Query == "" {
+		fmt.Fprintf(w, "ok    %s (no query: every incident is in scope)\n", scopeColumnsCheck)
+		return 0
+	}
+	rep, err := d.sn.CheckScopeColumns(ctx, c.ServiceNow.Query)
+	if err != nil {
+		warn(scopeColumnsCheck, "not checked: "+err.Error(), scopeUncheckedHint(err))
+		return 0
+	}
+	if len(rep.Problems) > 0 {
+		fmt.Fprintf(w, "FAIL  %s: %s\n", scopeColumnsCheck, scopeProblemsSummary(rep))
+		for _, p := range rep.Problems {
+			fmt.Fprintf(w, "      - %s\n", p)
+		}
+		for _, u := range rep.Unchecked {
+			fmt.Fprintf(w, "      - not checked: %s\n", u)
+		}
+		fmt.Fprintf(w, "      fix %sSERVICENOW_QUERY; until then `snowduty run` and `once` refuse to start (unless %sSERVICENOW_QUERY_ALLOW_UNKNOWN=true)\n", envPrefix, envPrefix)
+		return 1
+	}
+	if len(rep.Unchecked) > 0 {
+		warn(scopeColumnsCheck, fmt.Sprintf("%d found (%s), %d not checked", len(rep.Checked), strings.Join(rep.Checked, ", "), len(rep.Unchecked)), "")
+		for _, u := range rep.Unchecked {
+			fmt.Fprintf(w, "      - %s\n", u)
+		}
+		return 0
+	}
+	fmt.Fprintf(w, "ok    %s: %s\n", scopeColumnsCheck, strings.Join(rep.Checked, ", "))
+	return 0
+}
+
+// scopeProblemsSummary is the first line about a scope's problems.
+func scopeProblemsSummary(rep servicenow.ScopeReport) string {
+	return fmt.Sprintf("ServiceNow would silently ignore %d condition(s) of %sSERVICENOW_QUERY (an unknown column, or a condition it cannot read), so the scope would be wider than written", len(rep.Problems), envPrefix)
+}
+
+// scopeUncheckedHint explains why the scope's columns could not be checked.
+func scopeUncheckedHint(err error) string {
+	if servicenow.ClassOf(err) == httpx.Forbidden || errors.Is(err, servicenow.ErrDictionaryHidden) {
+		return "reading sys_dictionary needs the personalize_dictionary role; without it a misspelt column in " + envPrefix + "SERVICENOW_QUERY goes unnoticed (ServiceNow ignores it and the scope widens): check the query by hand"
+	}
+	return snowHint(err)
 }
 
 // checkNumbers fails when a sampled incident shows no number: blank, or
@@ -225,6 +299,9 @@ func snowHint(err error) string {
 	case httpx.OK:
 		return ""
 	case httpx.Unauthorized:
+		if servicenow.AccessPolicyDenied(err) {
+			return "401 to valid credentials: a REST API access policy (System Web Services > API Access Policies > REST API Access Policies) must allow the authentication snowduty uses (OAuth or Basic auth) on the Table API"
+		}
 		return "401: check the password; in the user record uncheck \"Password needs reset\"; the user must be allowed web service access (or be \"Web service access only\"); for OAuth check the client id/secret and that the grant type is enabled"
 	case httpx.Forbidden:
 		return "403: an ACL denies the user: give it the itil role (personalize_dictionary for column checks)"
@@ -234,6 +311,27 @@ func snowHint(err error) string {
 		return "429: a rate-limit rule (sys_rate_limit_rules) throttles this user; raise it or lengthen the schedules"
 	}
 	return "check SNOWDUTY_SERVICENOW_URL, the network path (HTTPS_PROXY, NO_PROXY, SNOWDUTY_CA_FILE)"
+}
+
+// checkKeyKind says which kind of Flashduty app key was found and what it
+// means: a member's key (the recommended kind), or an account-level key,
+// which works but is a warning.
+func checkKeyKind(w io.Writer, me flashduty.Identity, warn func(what, why, hint string)) {
+	if !me.AccountLevel {
+		fmt.Fprintf(w, "      member-level key: acting as member %d (%s) of account %d (%s); its own writes are recognised by this member id (the recommended kind of key)\n", me.PersonID, me.Name, me.AccountID, me.AccountName)
+		return
+	}
+	warn("flashduty app key is account-level",
+		fmt.Sprintf("it acts as the account principal of account %d (%s), not as a member (/member/info refuses it); snowduty syncs with it and recognises its own writes by the account id", me.AccountID, me.AccountName),
+		"a key of a dedicated member (e.g. \"ServiceNow Sync\", with Incidents Read + Manage on the channels) is recommended: with an account-level key, whatever people do in Flashduty as the account principal (the account owner's own login) carries the same id and is taken for snowduty's own writes, so it is never mirrored to ServiceNow")
+}
+
+// fdKeyHint explains a failure to learn who the app key is.
+func fdKeyHint(err error) string {
+	if errors.Is(err, flashduty.ErrAccountKey) {
+		return "the key is account-level (/member/info refuses it) and /account/info, which tells who it is, failed: " + fdHint(err)
+	}
+	return fdHint(err)
 }
 
 // fdHint explains a Flashduty failure class.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/snowduty/snowduty/poller"
@@ -15,7 +16,54 @@ import (
 
 // runRun is `snowduty run`: the daemon.
 func runRun(ctx context.Context, _ []string, _, stderr io.Writer) int {
-	return withDeps(ctx, stderr, func(c *Config, log *slog.Logger, d *deps) int { return serve(ctx, c, log, d) })
+	return withDeps(ctx, stderr, func(c *Config, log *slog.Logger, d *deps) int {
+		if code := checkScopeAtStart(ctx, c, log, d, stderr); code != exitOK {
+			return code
+		}
+		return serve(ctx, c, log, d)
+	})
+}
+
+// checkScopeAtStart runs check's scope column check before run or once
+// starts (a few sys_dictionary reads, nothing kept): a column of
+// SNOWDUTY_SERVICENOW_QUERY that ServiceNow does not know is a
+// configuration error (exit 2), since ServiceNow would ignore its condition
+// and sync incidents out of scope, unless
+// SNOWDUTY_SERVICENOW_QUERY_ALLOW_UNKNOWN is set. What cannot be checked
+// (sys_dictionary not readable) is logged as a warning, and the run starts.
+func checkScopeAtStart(ctx context.Context, c *Config, log *slog.Logger, d *deps, stderr io.Writer) int {
+	if c.ServiceNow.Query == "" {
+		return exitOK
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*c.ServiceNow.Timeout)
+	defer cancel()
+	rep, err := d.sn.CheckScopeColumns(cctx, c.ServiceNow.Query)
+	if err != nil {
+		log.Warn("scope query columns not checked", slog.String("var", envPrefix+"SERVICENOW_QUERY"),
+			slog.String("err", err.Error()), slog.String("hint", scopeUncheckedHint(err)))
+		return exitOK
+	}
+	for _, u := range rep.Unchecked {
+		log.Warn("scope query column not checked", slog.String("var", envPrefix+"SERVICENOW_QUERY"), slog.String("why", u))
+	}
+	if len(rep.Problems) == 0 {
+		log.Debug("scope query columns exist", slog.String("columns", strings.Join(rep.Checked, ",")))
+		return exitOK
+	}
+	if c.ServiceNow.QueryAllowUnknown {
+		for _, p := range rep.Problems {
+			log.Warn("scope query names a column ServiceNow ignores; starting anyway", slog.String("var", envPrefix+"SERVICENOW_QUERY"),
+				slog.String("problem", p.String()), slog.String("because", envPrefix+"SERVICENOW_QUERY_ALLOW_UNKNOWN=true"))
+		}
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "snowduty: the configuration has problems:")
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stderr, "  %sSERVICENOW_QUERY: %s\n", envPrefix, p)
+	}
+	fmt.Fprintf(stderr, "snowduty: %s.\nFix the query (`snowduty check` lists every column), or set %sSERVICENOW_QUERY_ALLOW_UNKNOWN=true to start anyway.\n",
+		scopeProblemsSummary(rep), envPrefix)
+	return exitUsage
 }
 
 // serve runs the health/metrics server and the poller until ctx ends.
@@ -47,7 +95,12 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, d *deps) int {
 
 // runOnce is `snowduty once`: one pass; exit 0 only if every pair synced.
 func runOnce(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
-	return withDeps(ctx, stderr, func(_ *Config, _ *slog.Logger, d *deps) int { return once(ctx, d, stdout) })
+	return withDeps(ctx, stderr, func(c *Config, log *slog.Logger, d *deps) int {
+		if code := checkScopeAtStart(ctx, c, log, d, stderr); code != exitOK {
+			return code
+		}
+		return once(ctx, d, stdout)
+	})
 }
 
 func once(ctx context.Context, d *deps, stdout io.Writer) int {

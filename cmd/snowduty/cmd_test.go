@@ -121,7 +121,7 @@ func TestOnceStatusExplainSyncDeadLetters(t *testing.T) {
 	}
 
 	title := "Disk full on db-01 and db-02"
-	if err := fd.EditIncident(fdsim.AliceID, inc.IncidentID, fdsim.Edit{Title: &title}); err != nil {
+	if err := fd.EditIncident(fdsim.Alice, inc.IncidentID, fdsim.Edit{Title: &title}); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, errOut := runCmd(t, "sync", inc.IncidentID); code != exitOK || !strings.Contains(out, "short_description") {

@@ -70,18 +70,20 @@ type Config struct {
 
 // ServiceNowConfig is the SNOWDUTY_SERVICENOW_* group.
 type ServiceNowConfig struct {
-	URL              string        `env:"URL"`
-	Username         string        `env:"USERNAME"`
-	Password         Secret        `env:"PASSWORD"`
-	PasswordFile     string        `env:"PASSWORD_FILE"`
-	ClientID         string        `env:"CLIENT_ID"`
-	ClientSecret     Secret        `env:"CLIENT_SECRET"`
-	ClientSecretFile string        `env:"CLIENT_SECRET_FILE"`
-	Query            string        `env:"QUERY"`
-	PageSize         int           `env:"PAGE_SIZE, default=100"`
-	Overlap          time.Duration `env:"OVERLAP, default=5s"`
-	Lag              time.Duration `env:"LAG, default=2s"`
-	Timeout          time.Duration `env:"TIMEOUT, default=30s"`
+	URL               string        `env:"URL"`
+	Username          string        `env:"USERNAME"`
+	Password          Secret        `env:"PASSWORD"`
+	PasswordFile      string        `env:"PASSWORD_FILE"`
+	ClientID          string        `env:"CLIENT_ID"`
+	ClientSecret      Secret        `env:"CLIENT_SECRET"`
+	ClientSecretFile  string        `env:"CLIENT_SECRET_FILE"`
+	OAuthClientAuth   string        `env:"OAUTH_CLIENT_AUTH, default=auto"`
+	Query             string        `env:"QUERY"`
+	QueryAllowUnknown bool          `env:"QUERY_ALLOW_UNKNOWN, default=false"`
+	PageSize          int           `env:"PAGE_SIZE, default=100"`
+	Overlap           time.Duration `env:"OVERLAP, default=5s"`
+	Lag               time.Duration `env:"LAG, default=2s"`
+	Timeout           time.Duration `env:"TIMEOUT, default=30s"`
 }
 
 // FlashdutyConfig is the SNOWDUTY_FLASHDUTY_* group.

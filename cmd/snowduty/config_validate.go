@@ -35,6 +35,7 @@ func (c *Config) Validate(needRemote bool) error {
 	oneOf("CONFLICT_POLICY", c.ConflictPolicy, "newest", "servicenow", "flashduty")
 	oneOf("LOG_LEVEL", strings.ToLower(c.LogLevel), "debug", "info", "warn", "error")
 	oneOf("LOG_FORMAT", c.LogFormat, "text", "json", "pretty")
+	oneOf("SERVICENOW_OAUTH_CLIENT_AUTH", c.ServiceNow.OAuthClientAuth, "auto", "basic", "post")
 	for j := range strings.SplitSeq(c.Comments, ",") {
 		oneOf("COMMENTS", strings.TrimSpace(j), "comments", "work_notes")
 	}
@@ -142,6 +143,9 @@ func (c *Config) validateRemote() []error {
 		bad("SERVICENOW_USERNAME", "and SNOWDUTY_SERVICENOW_PASSWORD (or _PASSWORD_FILE) are required for Basic auth; or set SNOWDUTY_SERVICENOW_CLIENT_ID and _CLIENT_SECRET for OAuth")
 	case sn.ClientID != "" && (sn.Username == "") != (sn.Password == ""):
 		bad("SERVICENOW_USERNAME", "and SNOWDUTY_SERVICENOW_PASSWORD go together (OAuth password grant); set both or neither (client_credentials grant)")
+	}
+	if sn.OAuthClientAuth == "basic" && strings.Contains(sn.ClientID, ":") {
+		bad("SERVICENOW_OAUTH_CLIENT_AUTH", "is basic, but the client id contains ':', which HTTP Basic cannot carry: set post or auto")
 	}
 	if c.Flashduty.AppKey == "" {
 		bad("FLASHDUTY_APP_KEY", "is required (or SNOWDUTY_FLASHDUTY_APP_KEY_FILE); create one under Account Settings → APP Key")

@@ -180,7 +180,7 @@ func (s *story) urgencyToSeverity() (string, error) {
 
 func (s *story) fdCommentToSnow() (string, error) {
 	const text = "Error rate back under 1%"
-	if err := s.fd.Comment(fdsim.AliceID, s.fdID, text); err != nil {
+	if err := s.fd.Comment(fdsim.Alice, s.fdID, text); err != nil {
 		return "", err
 	}
 	return s.waitFor("comment not in the ServiceNow journal", func() (string, bool) {
@@ -227,7 +227,7 @@ func (s *story) conflict() (string, error) {
 	// default policy the newer edit wins; in one second, ServiceNow does.
 	fdTitle, snTitle := "VPN gateway down (Flashduty edit)", "VPN gateway FRA-1 down (ServiceNow edit)"
 	before := s.conflicts()
-	if err := s.fd.EditIncident(fdsim.BobID, s.fdID2, fdsim.Edit{Title: &fdTitle}); err != nil {
+	if err := s.fd.EditIncident(fdsim.Bob, s.fdID2, fdsim.Edit{Title: &fdTitle}); err != nil {
 		return "", err
 	}
 	if _, err := s.sn.UpdateIncident(snowsim.Bob, s.sysID2, map[string]string{"short_description": snTitle}); err != nil {
@@ -244,7 +244,7 @@ func (s *story) conflict() (string, error) {
 }
 
 func (s *story) fdCloseToSnow() (string, error) {
-	if err := s.fd.Close(fdsim.AliceID, s.fdID, "bad release v1.42", "Rolled back to v1.41"); err != nil {
+	if err := s.fd.Close(fdsim.Alice, s.fdID, "bad release v1.42", "Rolled back to v1.41"); err != nil {
 		return "", err
 	}
 	return s.waitFor("ServiceNow incident not Resolved", func() (string, bool) {
@@ -272,7 +272,7 @@ func (s *story) noEchoes() (string, error) {
 			}
 		}
 		for k, v := range s.fd.Calls() {
-			if isFDWrite(k) {
+			if _, path, _ := strings.Cut(k, " "); isFDWrite(path) {
 				n += v
 			}
 		}

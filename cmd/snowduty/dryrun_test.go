@@ -20,7 +20,7 @@ func keyspace(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	c := redis.NewClient(o)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	keys, err := c.Keys(t.Context(), "*").Result()
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 		if f, ok := w.(*os.File); ok {
 			noColor = !isatty.IsTerminal(f.Fd())
 		}
-		return slog.New(tint.NewHandler(w, &tint.Options{Level: lv, NoColor: noColor, TimeFormat: "15:04:05.000"}))
+		return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lv, NoColor: noColor, TimeFormat: "15:04:05.000"}))
 	default:
 		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
 	}

@@ -56,8 +56,8 @@ func runSimFlashduty(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Flashduty simulator listening\n  Open API:    %s  (POST JSON, ?app_key=...)\n  control API: %s%s\n  app key:     %s\n  key member:  %d (human members: Alice %d, Bob %d)\n",
-		base, base, fdsim.ControlPrefix, sim.AppKey(), sim.KeyMember().MemberID, fdsim.AliceID, fdsim.BobID)
+	fmt.Fprintf(stdout, "Flashduty simulator listening\n  Open API:    %s  (POST JSON, ?app_key=...)\n  control API: %s%s\n  app key:     %s\n  key member:  %s, member id %d\n  human users: %s (%d), %s (%d) (act as them through the control API)\n",
+		base, base, fdsim.ControlPrefix, sim.AppKey(), sim.KeyMember().UserName, sim.KeyMember().MemberID, fdsim.Alice, fdsim.AliceID, fdsim.Bob, fdsim.BobID)
 
 	return serveUntilDone(ctx, ln, sim, stderr, "snowduty sim flashduty")
 }

@@ -151,7 +151,7 @@ func build(ctx context.Context, c *Config, log *slog.Logger, bo buildOptions) (*
 	metrics := poller.NewMetrics(d.reg)
 	d.sn, err = servicenow.New(servicenow.Options{
 		BaseURL: c.ServiceNow.URL, Username: c.ServiceNow.Username, Password: c.ServiceNow.Password.Reveal(),
-		ClientID: c.ServiceNow.ClientID, ClientSecret: c.ServiceNow.ClientSecret.Reveal(),
+		ClientID: c.ServiceNow.ClientID, ClientSecret: c.ServiceNow.ClientSecret.Reveal(), OAuthClientAuth: c.ServiceNow.OAuthClientAuth,
 		CAFile: c.CAFile, Timeout: c.ServiceNow.Timeout, AllowHTTP: c.AllowInsecureHTTP, UserAgent: userAgent(),
 		Logger: log, Observer: metrics.ObserveCall, Transport: bo.snTransport,
 	})

@@ -76,7 +76,7 @@ func (c *chaos) snow(w http.ResponseWriter, r *http.Request, _ []byte, next http
 		f.Kind = snowsim.FaultUnavailable
 		c.count("servicenow 503")
 	case roll < 6:
-		f.Kind, f.Times, f.RetryAfter, f.Method, f.Path = snowsim.FaultRateLimit, 4, 1, "", ""
+		f.Kind, f.Count, f.RetryAfter, f.Method, f.Path = snowsim.FaultRateLimit, 4, time.Second, "", ""
 		c.count("servicenow 429 burst (4 answers, Retry-After 1)")
 	case roll < 7:
 		f.Kind, f.Delay = snowsim.FaultSlow, 3*time.Second
@@ -109,7 +109,7 @@ func (c *chaos) flashduty(_ http.ResponseWriter, r *http.Request, _ []byte, _ ht
 		return false
 	}
 	roll := c.rng.IntN(10)
-	f := fdsim.Fault{Endpoint: r.URL.Path}
+	f := fdsim.Fault{Path: r.URL.Path}
 	switch {
 	case r.URL.Path == "/incident/create" && roll < 5:
 		f.Status, f.AfterApply = http.StatusInternalServerError, true
@@ -121,7 +121,7 @@ func (c *chaos) flashduty(_ http.ResponseWriter, r *http.Request, _ []byte, _ ht
 		f.Status = http.StatusServiceUnavailable
 		c.count("flashduty 503")
 	case roll < 6:
-		f.Status, f.Count, f.RetryAfter, f.Endpoint = http.StatusTooManyRequests, 4, time.Second, ""
+		f.Status, f.Count, f.RetryAfter, f.Path = http.StatusTooManyRequests, 4, time.Second, ""
 		c.count("flashduty 429 burst (4 answers, Retry-After 1)")
 	case roll < 7:
 		f.Delay = 3 * time.Second
@@ -134,6 +134,6 @@ func (c *chaos) flashduty(_ http.ResponseWriter, r *http.Request, _ []byte, _ ht
 		c.count("flashduty connection dropped")
 	}
 	c.mu.Unlock()
-	c.fd.InjectFault(f)
+	_ = c.fd.InjectFault(f)
 	return false
 }

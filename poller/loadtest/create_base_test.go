@@ -41,7 +41,7 @@ func TestUncertainCreateKeepsAnEditMadeMeanwhile(t *testing.T) {
 				return snT.RoundTrip(r)
 			}
 			// A person edits the title, a second before the copy lands.
-			if err := w.fd.EditIncident(fdsim.AliceID, inc.IncidentID, fdsim.Edit{Title: &title}); err != nil {
+			if err := w.fd.EditIncident(fdsim.Alice, inc.IncidentID, fdsim.Edit{Title: &title}); err != nil {
 				return nil, err
 			}
 			time.Sleep(time.Second)

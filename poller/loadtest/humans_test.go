@@ -122,7 +122,7 @@ func (h *humans) remember(side, id, field, value, before string) {
 func (h *humans) actFD(id string) {
 	n := h.next()
 	cur, _ := h.fd.Incident(id)
-	member := []int64{fdsim.AliceID, fdsim.BobID}[h.rng.IntN(2)]
+	member := []string{fdsim.Alice, fdsim.Bob}[h.rng.IntN(2)]
 	switch h.rng.IntN(10) {
 	case 0, 1:
 		v := fmt.Sprintf("FD title edit %d", n)

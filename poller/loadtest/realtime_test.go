@@ -102,7 +102,7 @@ func TestLatency(t *testing.T) {
 		var err error
 		if i%2 == 0 {
 			title := fmt.Sprintf("Latency edit %d", i)
-			err = w.fd.EditIncident(fdsim.AliceID, pr.incidentID, fdsim.Edit{Title: &title})
+			err = w.fd.EditIncident(fdsim.Alice, pr.incidentID, fdsim.Edit{Title: &title})
 			edits = append(edits, sent{pr.sysID, w.snTap, at})
 		} else {
 			_, err = w.sn.UpdateIncident(snowsim.Alice, pr.sysID, map[string]string{"short_description": fmt.Sprintf("Latency edit %d", i)})
@@ -130,7 +130,9 @@ func TestLatency(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Logf("daemon stopped: %v", err)
+	}
 	if len(lat) == 0 {
 		t.Fatal("no edit arrived")
 	}

@@ -91,7 +91,7 @@ func (w *world) writes() int {
 		}
 	}
 	for k, v := range w.fd.Calls() {
-		if isFDWrite(k) {
+		if _, path, _ := strings.Cut(k, " "); isFDWrite(path) {
 			n += v
 		}
 	}
@@ -133,7 +133,7 @@ func (w *world) mixedEdit(p pairRef, k, r int) error {
 	switch k {
 	case editFDTitle:
 		title := fmt.Sprintf("Edited title r%d %s", r, p.incidentID)
-		return w.fd.EditIncident(fdsim.AliceID, p.incidentID, fdsim.Edit{Title: &title})
+		return w.fd.EditIncident(fdsim.Alice, p.incidentID, fdsim.Edit{Title: &title})
 	case editSNState:
 		st := []string{"2", "1"}[r%2]
 		_, err := w.sn.UpdateIncident(snowsim.Alice, p.sysID, map[string]string{"state": st})
@@ -144,7 +144,7 @@ func (w *world) mixedEdit(p pairRef, k, r int) error {
 		if inc.Severity == sev {
 			sev = fdsim.SeverityInfo
 		}
-		return w.fd.EditIncident(fdsim.AliceID, p.incidentID, fdsim.Edit{Severity: &sev})
+		return w.fd.EditIncident(fdsim.Alice, p.incidentID, fdsim.Edit{Severity: &sev})
 	default:
 		return w.sn.AddComment(snowsim.Alice, p.sysID, fmt.Sprintf("Load comment r%d on %s", r, p.sysID))
 	}
@@ -163,7 +163,7 @@ func (w *world) calls() callSplit {
 		}
 	}
 	for k, v := range w.fd.Calls() {
-		if isFDWrite(k) {
+		if _, path, _ := strings.Cut(k, " "); isFDWrite(path) {
 			c.fdWrites += v
 		} else {
 			c.fdReads += v

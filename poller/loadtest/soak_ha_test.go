@@ -57,7 +57,9 @@ func newHASoak(t *testing.T, name string, redisEnv []string, so state.Options) *
 	gap := envDuration(t, "SOAK_EDIT_GAP", 100*time.Millisecond, 10*time.Millisecond, "between two human actions, e.g. 100ms")
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SOAK_SEED"); s != "" {
-		fmt.Sscan(s, &seed)
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("SOAK_SEED=%q: want a number: %v", s, err)
+		}
 	}
 	t.Logf("%s soak: duration %s, a human action every %v, seed %d", name, dur, gap, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>2))

@@ -51,7 +51,9 @@ func TestSoak(t *testing.T) {
 	gap := envDuration(t, "SOAK_EDIT_GAP", 200*time.Millisecond, 10*time.Millisecond, "between two human actions, e.g. 50ms or 200ms")
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SOAK_SEED"); s != "" {
-		fmt.Sscan(s, &seed)
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("SOAK_SEED=%q: want a number: %v", s, err)
+		}
 	}
 	t.Logf("soak: duration %s, a human action every %v, seed %d (SOAK_SEED=%d reproduces the schedule of faults and edits)", dur, gap, seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))

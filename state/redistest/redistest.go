@@ -287,7 +287,7 @@ func (s *Server) launch() error {
 // reports cluster_state:ok.
 func (s *Server) clusterUp() error {
 	c := redis.NewClient(s.clientOptions())
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil && !strings.Contains(err.Error(), "already busy") {
@@ -304,7 +304,7 @@ func (s *Server) clusterUp() error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("cluster did not reach state ok: %v", err)
+			return fmt.Errorf("cluster did not reach state ok: %w", errors.Join(ctx.Err(), err))
 		case <-tick.C:
 		}
 	}
@@ -348,7 +348,7 @@ func (s *Server) ping() error {
 	o := s.clientOptions()
 	o.MaxRetries = -1
 	c := redis.NewClient(o)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -362,6 +362,6 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -29,7 +29,7 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: sn.MasterName(), SentinelAddrs: sn.SentinelAddrs(),
 		Password: sn.Password(), SentinelPassword: sn.Password()})
-	defer fc.Close()
+	defer func() { _ = fc.Close() }()
 	if err := fc.Set(ctx, "k", "before", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestClusterMigrateSlot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), Password: c.Password()})
-	defer cc.Close()
+	defer func() { _ = cc.Close() }()
 	for i := range 200 {
 		if err := cc.Set(ctx, fmt.Sprintf("{tag}k%d", i), i, 0).Err(); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
 // apiError is an error envelope with its HTTP status.
@@ -32,6 +34,11 @@ func notFound() *apiError {
 type apiCall struct {
 	body      []byte
 	requestID string
+	// actor is the person id the key acts as: the key's member, or the
+	// account id for an account-level key (account set). Writes record it
+	// as creator_id in the feed and as member_id in the audit log.
+	actor   int64
+	account bool
 }
 
 // decode reads the JSON body into v; an empty body reads as {}.
@@ -69,15 +76,17 @@ var routes = map[string]handler{
 	"/channel/info":           (*Server).apiChannelInfo,
 	"/channel/infos":          (*Server).apiChannelInfos,
 	"/member/info":            (*Server).apiMemberInfo,
+	"/account/info":           (*Server).apiAccountInfo,
 	"/person/infos":           (*Server).apiPersonInfos,
 	"/audit/search":           (*Server).apiAuditSearch,
-	"/incident/past/list":     nil, // known to exist, not simulated
-	"/webhook/history/list":   nil,
-	"/incident/alert/list":    nil,
-	"/incident/assign":        nil,
-	"/incident/merge":         nil,
-	"/incident/remove":        nil,
-	"/incident/responder/add": nil,
+	"/incident/alert/list":    (*Server).apiAlertList,
+	"/incident/assign":        (*Server).apiAssign,
+	"/incident/responder/add": (*Server).apiResponderAdd,
+	"/team/infos":             (*Server).apiTeamInfos,
+	"/incident/past/list":     (*Server).apiPastList,
+	"/webhook/history/list":   (*Server).apiWebhookHistory,
+	"/incident/merge":         (*Server).apiMerge,
+	"/incident/remove":        (*Server).apiRemove,
 }
 
 const maxRequestBody = 1 << 20
@@ -85,11 +94,12 @@ const maxRequestBody = 1 << 20
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	reqID := s.newRequestID()
-	s.calls[r.URL.Path]++
 	limited, retryAfter := s.rateLimited(time.Now())
 	var f *Fault
 	if !limited {
-		f = s.takeFault(r.URL.Path)
+		if taken, ok := s.kit.Faults.Take(r.Method, r.URL.Path); ok {
+			f = &taken
+		}
 	}
 	s.mu.Unlock()
 
@@ -98,14 +108,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, reqID, nil, &apiError{Status: http.StatusTooManyRequests, Code: "RequestTooFrequently", Message: "Request too frequently."})
 		return
 	}
-	if f != nil && f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if f != nil && f.Delay > 0 && !simkit.Sleep(r.Context(), f.Delay) {
+		return
 	}
 	if f != nil && !f.AfterApply && f.respond(w, reqID) {
 		return
@@ -127,23 +131,32 @@ func (s *Server) dispatch(r *http.Request, reqID string) (any, *apiError) {
 	if r.Method != http.MethodPost {
 		return nil, &apiError{Status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed", Message: "Method " + r.Method + " is not allowed; use POST."}
 	}
-	if r.URL.Query().Get("app_key") != s.opts.AppKey {
+	s.mu.Lock()
+	who, ok := s.keys[r.URL.Query().Get("app_key")]
+	s.mu.Unlock()
+	if !ok {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: "Unauthorized", Message: "You are unauthorized."}
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "InvalidContentType", Message: "Content-Type must be application/json."}
+	var body []byte
+	if r.Body != nil { // nil only for requests made in process without one
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1)); err != nil {
+			return nil, &apiError{Status: http.StatusBadRequest, Code: "BadRequest", Message: "read body: " + err.Error()}
+		}
 	}
-	if h == nil {
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "BadRequest", Message: "fdsim does not simulate " + r.URL.Path + "."}
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "BadRequest", Message: "read body: " + err.Error()}
+	// A bodyless POST without a Content-Type is accepted (go-flashduty
+	// sends /member/info so, and the live API answers it; vendor-clients
+	// fact 2): it reads as {}, and an endpoint with required parameters
+	// then says which is missing. InvalidContentType is for a wrong type.
+	if ct := r.Header.Get("Content-Type"); ct != "" || len(body) > 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, &apiError{Status: http.StatusBadRequest, Code: "InvalidContentType", Message: "Content-Type must be application/json."}
+		}
 	}
 	if len(body) > maxRequestBody {
 		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "EntityTooLarge", Message: "The request body is too large."}
 	}
-	return h(s, &apiCall{body: body, requestID: reqID})
+	return h(s, &apiCall{body: body, requestID: reqID, actor: who.id, account: who.account})
 }
 
 type envelope struct {

@@ -16,7 +16,7 @@ func bench10k(b *testing.B) (*Server, []string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Comment(AliceID, inc.IncidentID, "note"); err != nil {
+		if err := s.Comment(Alice, inc.IncidentID, "note"); err != nil {
 			b.Fatal(err)
 		}
 		ids = append(ids, inc.IncidentID)

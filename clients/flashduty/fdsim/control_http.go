@@ -4,81 +4,68 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
-// The control API over HTTP, under ControlPrefix. It needs no app key and
-// speaks plain JSON (no envelope), so it can never be mistaken for the Open
-// API:
+// control is the style of this control API: compact answers, 200
+// {"ok":true} for answers without a result, an empty body read as {}.
+var control = simkit.Control{ContentType: "application/json; charset=utf-8", AllowEmpty: true, Hint: "see the fdsim package documentation"}
+
+// controlMux is the control API over HTTP, under ControlPrefix. It needs
+// no app key and speaks plain JSON (no envelope), so it can never be
+// mistaken for the Open API:
 //
 //	POST   /_sim/incidents                 IncidentSpec → Incident
 //	GET    /_sim/incidents                 every incident
 //	GET    /_sim/incidents/{id}            {"incident", "feed"}
-//	POST   /_sim/incidents/{id}/{action}   act: ack unack snooze wake close reopen comment edit field autoclose
+//	POST   /_sim/incidents/{id}/{action}   act {"as": "alice", ...}: ack unack snooze wake close reopen comment edit field autoclose
 //	GET    /_sim/clock                     {"now"}
-//	POST   /_sim/clock                     {"set": RFC 3339} or {"advance": "90m"}
-//	POST   /_sim/faults                    a fault (durations as "5s")
+//	POST   /_sim/clock                     {"set": RFC 3339 or "2006-01-02 15:04:05"} or {"advance": "90m"}
+//	POST   /_sim/faults                    a Fault (durations as "5s")
 //	DELETE /_sim/faults                    drop queued faults
-//	GET    /_sim/calls, DELETE /_sim/calls count per endpoint, reset counts
+//	GET    /_sim/calls, DELETE /_sim/calls count per "METHOD path", reset counts
 //	POST   /_sim/config                    {"comments_bump_updated_at": bool, "rate_limit": bool}
+//	POST   /_sim/keys                      {"kind": "account", "app_key": optional} → mint an account-level key (AppKeyInfo)
+//	GET    /_sim/keys                      every accepted key (AppKeyInfo)
 //	GET    /_sim/dump                      the whole state
 //	POST   /_sim/reset                     back to the initial state
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
-	s.ctlOnce.Do(func() { s.ctl = s.controlMux() })
-	s.ctl.ServeHTTP(w, r)
-}
-
-func (s *Server) controlMux() *http.ServeMux {
+func (s *Server) controlMux() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /_sim/incidents", s.ctlCreate)
-	m.HandleFunc("GET /_sim/incidents", func(w http.ResponseWriter, _ *http.Request) { ctlOK(w, s.Dump().Incidents) })
+	m.HandleFunc("GET /_sim/incidents", control.Get(func() any { return s.Dump().Incidents }))
 	m.HandleFunc("GET /_sim/incidents/{id}", s.ctlGet)
 	m.HandleFunc("POST /_sim/incidents/{id}/{action}", s.ctlAct)
-	m.HandleFunc("GET /_sim/clock", func(w http.ResponseWriter, _ *http.Request) { ctlOK(w, map[string]time.Time{"now": s.Now()}) })
+	m.HandleFunc("GET /_sim/clock", control.Get(func() any { return map[string]time.Time{"now": s.Now()} }))
 	m.HandleFunc("POST /_sim/clock", s.ctlClock)
 	m.HandleFunc("POST /_sim/faults", s.ctlFault)
-	m.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) { s.ClearFaults(); ctlOK(w, map[string]bool{"ok": true}) })
-	m.HandleFunc("GET /_sim/calls", func(w http.ResponseWriter, _ *http.Request) { ctlOK(w, s.Calls()) })
-	m.HandleFunc("DELETE /_sim/calls", func(w http.ResponseWriter, _ *http.Request) { s.ResetCalls(); ctlOK(w, map[string]bool{"ok": true}) })
+	m.HandleFunc("DELETE /_sim/faults", control.Func(s.ClearFaults))
+	m.HandleFunc("GET /_sim/calls", control.Get(func() any { return s.Calls() }))
+	m.HandleFunc("DELETE /_sim/calls", control.Func(s.ResetCalls))
 	m.HandleFunc("POST /_sim/config", s.ctlConfig)
-	m.HandleFunc("GET /_sim/dump", func(w http.ResponseWriter, _ *http.Request) { ctlOK(w, s.Dump()) })
-	m.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) { s.Reset(); ctlOK(w, map[string]bool{"ok": true}) })
-	m.HandleFunc("/_sim/", func(w http.ResponseWriter, r *http.Request) {
-		ctlFail(w, http.StatusNotFound, fmt.Errorf("no control endpoint %s %s; see the fdsim package documentation", r.Method, r.URL.Path))
-	})
+	m.HandleFunc("POST /_sim/keys", s.ctlMintKey)
+	m.HandleFunc("GET /_sim/keys", control.Get(func() any { return s.AppKeys() }))
+	m.HandleFunc("GET /_sim/dump", control.Get(func() any { return s.Dump() }))
+	m.HandleFunc("POST /_sim/reset", control.Func(s.Reset))
+	m.HandleFunc("/_sim/", control.NotFound)
 	return m
 }
 
-func ctlOK(w http.ResponseWriter, v any) { writeJSON(w, http.StatusOK, "", v) }
+func ctlOK(w http.ResponseWriter, v any) { control.JSON(w, http.StatusOK, v) }
 
 func ctlFail(w http.ResponseWriter, status int, err error) {
 	var ce *ControlError
 	if errors.As(err, &ce) && ce.Code == "ResourceNotFound" {
 		status = http.StatusNotFound
 	}
-	writeJSON(w, status, "", map[string]string{"error": err.Error()})
-}
-
-func ctlDecode(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
-	if err != nil {
-		return fmt.Errorf("read control request: %w", err)
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode control request: %w", err)
-	}
-	return nil
+	control.Error(w, status, err)
 }
 
 func (s *Server) ctlCreate(w http.ResponseWriter, r *http.Request) {
 	var spec IncidentSpec
-	if err := ctlDecode(r, &spec); err != nil {
-		ctlFail(w, http.StatusBadRequest, err)
+	if !control.Decode(w, r, &spec) {
 		return
 	}
 	inc, err := s.CreateIncident(spec)
@@ -102,7 +89,7 @@ func (s *Server) ctlGet(w http.ResponseWriter, r *http.Request) {
 
 // actRequest is the body of POST /_sim/incidents/{id}/{action}.
 type actRequest struct {
-	MemberID    int64           `json:"member_id"`
+	As          string          `json:"as"`
 	Minutes     int             `json:"minutes"`
 	Text        string          `json:"text"`
 	RootCause   string          `json:"root_cause"`
@@ -117,29 +104,28 @@ type actRequest struct {
 
 func (s *Server) ctlAct(w http.ResponseWriter, r *http.Request) {
 	var a actRequest
-	if err := ctlDecode(r, &a); err != nil {
-		ctlFail(w, http.StatusBadRequest, err)
+	if !control.Decode(w, r, &a) {
 		return
 	}
 	id := r.PathValue("id")
 	var err error
 	switch action := r.PathValue("action"); action {
 	case "ack":
-		err = s.Ack(a.MemberID, id)
+		err = s.Ack(a.As, id)
 	case "unack":
-		err = s.Unack(a.MemberID, id)
+		err = s.Unack(a.As, id)
 	case "snooze":
-		err = s.Snooze(a.MemberID, id, a.Minutes)
+		err = s.Snooze(a.As, id, a.Minutes)
 	case "wake":
-		err = s.Wake(a.MemberID, id)
+		err = s.Wake(a.As, id)
 	case "close":
-		err = s.Close(a.MemberID, id, a.RootCause, a.Resolution)
+		err = s.Close(a.As, id, a.RootCause, a.Resolution)
 	case "reopen":
-		err = s.Reopen(a.MemberID, id, a.Reason)
+		err = s.Reopen(a.As, id, a.Reason)
 	case "comment":
-		err = s.Comment(a.MemberID, id, a.Text)
+		err = s.Comment(a.As, id, a.Text)
 	case "edit":
-		err = s.EditIncident(a.MemberID, id, Edit{Title: a.Title, Description: a.Description, Severity: a.Severity})
+		err = s.EditIncident(a.As, id, Edit{Title: a.Title, Description: a.Description, Severity: a.Severity})
 	case "field":
 		var v any
 		if len(a.FieldValue) > 0 {
@@ -148,7 +134,7 @@ func (s *Server) ctlAct(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		err = s.SetField(a.MemberID, id, a.FieldName, v)
+		err = s.SetField(a.As, id, a.FieldName, v)
 	case "autoclose":
 		err = s.AutoClose(id)
 	default:
@@ -164,55 +150,27 @@ func (s *Server) ctlAct(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Set     time.Time `json:"set"`
-		Advance string    `json:"advance"`
-	}
-	if err := ctlDecode(r, &req); err != nil {
-		ctlFail(w, http.StatusBadRequest, err)
+	var in simkit.ClockChange
+	if !control.Decode(w, r, &in) {
 		return
 	}
-	if !req.Set.IsZero() {
-		s.SetClock(req.Set)
-	}
-	if req.Advance != "" {
-		d, err := time.ParseDuration(req.Advance)
-		if err != nil {
-			ctlFail(w, http.StatusBadRequest, fmt.Errorf("parse advance: %w (write it like \"90m\")", err))
-			return
-		}
-		s.Advance(d)
+	if err := in.Apply(s.SetClock, func(d time.Duration) { s.Advance(d) }, true); err != nil {
+		ctlFail(w, http.StatusBadRequest, err)
+		return
 	}
 	ctlOK(w, map[string]time.Time{"now": s.Now()})
 }
 
 func (s *Server) ctlFault(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Fault
-		RetryAfter string `json:"retry_after"`
-		Delay      string `json:"delay"`
+	var f Fault
+	if !control.Decode(w, r, &f) {
+		return
 	}
-	if err := ctlDecode(r, &req); err != nil {
+	if err := s.InjectFault(f); err != nil {
 		ctlFail(w, http.StatusBadRequest, err)
 		return
 	}
-	f := req.Fault
-	for _, d := range []struct {
-		name, raw string
-		to        *time.Duration
-	}{{"retry_after", req.RetryAfter, &f.RetryAfter}, {"delay", req.Delay, &f.Delay}} {
-		if d.raw == "" {
-			continue
-		}
-		v, err := time.ParseDuration(d.raw)
-		if err != nil {
-			ctlFail(w, http.StatusBadRequest, fmt.Errorf("parse %s: %w (write it like \"5s\")", d.name, err))
-			return
-		}
-		*d.to = v
-	}
-	s.InjectFault(f)
-	ctlOK(w, map[string]bool{"ok": true})
+	control.Done(w)
 }
 
 func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
@@ -220,8 +178,7 @@ func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
 		CommentsBumpUpdatedAt *bool `json:"comments_bump_updated_at"`
 		RateLimit             *bool `json:"rate_limit"`
 	}
-	if err := ctlDecode(r, &req); err != nil {
-		ctlFail(w, http.StatusBadRequest, err)
+	if !control.Decode(w, r, &req) {
 		return
 	}
 	if req.CommentsBumpUpdatedAt != nil {
@@ -234,4 +191,26 @@ func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
 	cfg := map[string]bool{"comments_bump_updated_at": s.bumpComment, "rate_limit": s.rateLimit}
 	s.mu.Unlock()
 	ctlOK(w, cfg)
+}
+
+// ctlMintKey mints an app key. Only account-level keys can be minted (the
+// member key is Options.AppKey); "kind" may be left out.
+func (s *Server) ctlMintKey(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Kind   string `json:"kind"`
+		AppKey string `json:"app_key"`
+	}
+	if !control.Decode(w, r, &req) {
+		return
+	}
+	if req.Kind != "" && req.Kind != KeyAccountLevel {
+		ctlFail(w, http.StatusBadRequest, fmt.Errorf("kind %q cannot be minted: use %q (the member key is the one the simulator was started with)", req.Kind, KeyAccountLevel))
+		return
+	}
+	key, err := s.MintAccountKey(req.AppKey)
+	if err != nil {
+		ctlFail(w, http.StatusBadRequest, err)
+		return
+	}
+	ctlOK(w, AppKeyInfo{AppKey: key, Kind: KeyAccountLevel, PersonID: s.opts.AccountID})
 }

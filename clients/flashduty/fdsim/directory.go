@@ -1,6 +1,7 @@
 package fdsim
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,9 +46,11 @@ func (s *Server) apiFieldInfo(c *apiCall) (any, *apiError) {
 
 func (s *Server) apiChannelList(c *apiCall) (any, *apiError) {
 	var req struct {
-		P     int    `json:"p"`
-		Limit int    `json:"limit"`
-		Query string `json:"query"`
+		P           int     `json:"p"`
+		Limit       int     `json:"limit"`
+		Query       string  `json:"query"`
+		ChannelName string  `json:"channel_name"`
+		ChannelIDs  []int64 `json:"channel_ids"`
 	}
 	if err := c.decode(&req); err != nil {
 		return nil, err
@@ -65,13 +68,46 @@ func (s *Server) apiChannelList(c *apiCall) (any, *apiError) {
 	defer s.mu.Unlock()
 	var all []Channel
 	for _, ch := range s.channels {
-		if req.Query == "" || strings.Contains(strings.ToLower(ch.ChannelName), strings.ToLower(req.Query)) {
+		if (req.Query == "" || strings.Contains(strings.ToLower(ch.ChannelName), strings.ToLower(req.Query))) &&
+			(req.ChannelName == "" || ch.ChannelName == req.ChannelName) &&
+			(len(req.ChannelIDs) == 0 || slices.Contains(req.ChannelIDs, ch.ChannelID)) {
 			all = append(all, ch)
 		}
 	}
 	from := min((req.P-1)*req.Limit, len(all))
 	to := min(from+req.Limit, len(all))
-	return itemsData[Channel]{Items: append([]Channel{}, all[from:to]...), Total: len(all), HasNextPage: to < len(all)}, nil
+	return channelListData{Items: append([]Channel{}, all[from:to]...), Total: len(all), HasNextPage: to < len(all)}, nil
+}
+
+// channelListData is the /channel/list answer: total and has_next_page are
+// always present (vendor-clients fact 6).
+type channelListData struct {
+	Items       []Channel `json:"items"`
+	Total       int       `json:"total"`
+	HasNextPage bool      `json:"has_next_page"`
+}
+
+// apiTeamInfos serves /team/infos: the teams among team_ids (unknown ids
+// are absent), as the official SDK resolves channel team names.
+func (s *Server) apiTeamInfos(c *apiCall) (any, *apiError) {
+	var req struct {
+		TeamIDs []int64 `json:"team_ids"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.TeamIDs) == 0 {
+		return nil, invalid("team_ids is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items := []Team{}
+	for _, t := range s.teams {
+		if slices.Contains(req.TeamIDs, t.TeamID) {
+			items = append(items, t)
+		}
+	}
+	return itemsData[Team]{Items: items}, nil
 }
 
 func (s *Server) apiChannelInfo(c *apiCall) (any, *apiError) {
@@ -116,22 +152,96 @@ func (s *Server) apiChannelInfos(c *apiCall) (any, *apiError) {
 	return itemsData[brief]{Items: items}, nil
 }
 
-func (s *Server) apiMemberInfo(*apiCall) (any, *apiError) {
+// accountKeyMessage is the message /member/info answers an account-level
+// key with. The vendor documents only the HTTP 400 (go-flashduty's
+// MemberInfo: "calls authenticated as the account principal (e.g. an
+// account-level app key) are rejected with a 400"), not the code or the
+// text: the simulator answers InvalidParameter, the generic validation 400
+// of the spec's BadRequest response, with a message of its own.
+const accountKeyMessage = "This operation requires a member-scoped credential; the app key acts as the account principal, which has no member profile (use /account/info)."
+
+// apiMemberInfo serves /member/info: the profile of the key's member. An
+// account-level key is refused with HTTP 400 (see accountKeyMessage).
+func (s *Server) apiMemberInfo(c *apiCall) (any, *apiError) {
+	if c.account {
+		return nil, &apiError{Status: http.StatusBadRequest, Code: "InvalidParameter", Message: accountKeyMessage}
+	}
 	m := s.opts.KeyMember
 	return map[string]any{
 		"member_id": m.MemberID, "member_name": m.Name, "email": m.Email,
 		"account_id": s.opts.AccountID, "account_name": s.opts.AccountName,
-		"account_time_zone": "UTC", "time_zone": "UTC", "locale": "en-US",
+		"account_time_zone": accountTimeZone, "time_zone": accountTimeZone, "locale": accountLocale,
+		// The optional keys of the spec's member profile (vendor-clients
+		// fact 7), with the account's values and a profile of its own.
+		"status": "enabled", "account_role_ids": []int64{}, "account_locale": accountLocale,
+		"domain": domainOf(s.opts.AccountName), "phone": "", "avatar": "", "email_verified": true,
+		"phone_verified": false, "is_external": false, "country_code": accountCountry,
+		"account_email": accountEmail, "account_avatar": "",
 	}, nil
 }
 
+// accountEmail is the simulated account's contact email; accountCreatedAt
+// its creation time (Unix seconds, the documented example's).
+const (
+	accountEmail     = "owner@example.com"
+	accountCreatedAt = int64(1701399971)
+	accountLocale    = "en-US"
+	accountTimeZone  = "UTC"
+	accountCountry   = "US"
+)
+
+// accountInfo is the /account/info answer (spec AccountInfo; mp_account_id,
+// mp_plat and restrictions are present only for marketplace accounts and
+// configured restrictions, so the simulator leaves them out).
+type accountInfo struct {
+	AccountID    int64    `json:"account_id"`
+	AccountName  string   `json:"account_name"`
+	Avatar       string   `json:"avatar"`
+	CountryCode  string   `json:"country_code"`
+	CreatedAt    int64    `json:"created_at"`
+	Domain       string   `json:"domain"`
+	Email        string   `json:"email"`
+	ExtraDomains []string `json:"extra_domains"`
+	Locale       string   `json:"locale"`
+	Phone        string   `json:"phone"`
+	TimeZone     string   `json:"time_zone"`
+}
+
+// apiAccountInfo serves /account/info: the account's profile, for every
+// valid key (member-level or account-level).
+func (s *Server) apiAccountInfo(*apiCall) (any, *apiError) {
+	return accountInfo{
+		AccountID: s.opts.AccountID, AccountName: s.opts.AccountName, Avatar: "", CountryCode: accountCountry,
+		CreatedAt: accountCreatedAt, Domain: domainOf(s.opts.AccountName), Email: accountEmail,
+		ExtraDomains: []string{}, Locale: accountLocale, Phone: "", TimeZone: accountTimeZone,
+	}, nil
+}
+
+// domainOf derives a login subdomain from an account name: "Acme Corp" →
+// "acme".
+func domainOf(name string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(strings.ToLower(name)), " ")
+	d := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, first)
+	if d == "" {
+		return "account"
+	}
+	return d
+}
+
 type person struct {
-	AccountID  int64  `json:"account_id"`
-	PersonID   int64  `json:"person_id"`
-	PersonName string `json:"person_name"`
-	Email      string `json:"email"`
-	As         string `json:"as"`
-	Status     string `json:"status"`
+	AccountID     int64  `json:"account_id"`
+	PersonID      int64  `json:"person_id"`
+	PersonName    string `json:"person_name"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	PhoneVerified bool   `json:"phone_verified"`
+	As            string `json:"as"`
+	Status        string `json:"status"`
 }
 
 func (s *Server) apiPersonInfos(c *apiCall) (any, *apiError) {
@@ -149,7 +259,12 @@ func (s *Server) apiPersonInfos(c *apiCall) (any, *apiError) {
 	items := []person{}
 	for _, id := range req.PersonIDs {
 		if m, ok := s.members[id]; ok {
-			items = append(items, person{s.opts.AccountID, m.MemberID, m.Name, m.Email, "member", "enabled"})
+			as := "member"
+			if id == s.opts.AccountID {
+				as = "account"
+			}
+			items = append(items, person{AccountID: s.opts.AccountID, PersonID: m.MemberID, PersonName: m.Name, Email: m.Email,
+				EmailVerified: true, PhoneVerified: false, As: as, Status: "enabled"})
 		}
 	}
 	return itemsData[person]{Items: items}, nil

@@ -1,17 +1,25 @@
 package fdsim
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
-// Fault makes the next Count Open API requests (to Endpoint, or to any
-// endpoint when it is empty) misbehave. The zero Status with no Code and no
-// Hangup is a pure delay (a slow response that then succeeds).
+// Fault makes the next Count matching Open API requests misbehave. The
+// zero Status with no Code and no Hangup is a pure delay (a slow response
+// that then succeeds). Method, Path, Count, Skip, RetryAfter and Delay mean
+// the same as in snowsim.Fault.
 type Fault struct {
-	// Endpoint limits the fault to one path, e.g. "/incident/list".
-	Endpoint string `json:"endpoint,omitempty"`
+	// Method limits the fault to one HTTP method; empty means any.
+	Method string `json:"method,omitempty"`
+	// Path limits the fault to one endpoint, e.g. "/incident/list" (and
+	// the paths below it; "/incident/list-by-ids" is another endpoint);
+	// empty means any.
+	Path string `json:"path,omitempty"`
 	// Count is how many requests it affects; 0 means 1.
 	Count int `json:"count,omitempty"`
 	// Skip lets this many matching requests through unharmed first, e.g.
@@ -22,16 +30,30 @@ type Fault struct {
 	Status int `json:"status,omitempty"`
 	// Code is error.code; empty means the usual code for Status.
 	Code string `json:"code,omitempty"`
-	// RetryAfter is sent as a Retry-After header in whole seconds.
+	// RetryAfter is sent as a Retry-After header in whole seconds (rounded
+	// up). JSON: "retry_after": "5s".
 	RetryAfter time.Duration `json:"-"`
 	// Delay holds the answer back this long first (on the real or
-	// synctest clock).
+	// synctest clock). JSON: "delay": "5s".
 	Delay time.Duration `json:"-"`
 	// Hangup drops the connection instead of answering.
 	Hangup bool `json:"hangup,omitempty"`
 	// AfterApply performs the request first and then answers with the
 	// fault: the write happened, the caller cannot tell.
 	AfterApply bool `json:"after_apply,omitempty"`
+}
+
+// MarshalJSON writes RetryAfter and Delay as Go duration strings.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type plain Fault
+	return simkit.MarshalFault(plain(f), f.RetryAfter, f.Delay)
+}
+
+// UnmarshalJSON reads RetryAfter and Delay as Go duration strings ("5s")
+// and refuses unknown fields.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	type plain Fault
+	return simkit.UnmarshalFault(b, (*plain)(f), &f.RetryAfter, &f.Delay)
 }
 
 var defaultCodes = map[int]string{
@@ -84,44 +106,17 @@ func (f *Fault) respond(w http.ResponseWriter, reqID string) bool {
 }
 
 // InjectFault queues f; queued faults apply in order, each to its next
-// Count matching requests.
-func (s *Server) InjectFault(f Fault) {
-	if f.Count <= 0 {
-		f.Count = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &f)
-}
-
-// ClearFaults drops every queued fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
-
-// takeFault returns the first fault matching path and uses up one of its
-// requests; while that fault still skips requests, it returns nil and
-// uses up one skip. The caller holds s.mu.
-func (s *Server) takeFault(path string) *Fault {
-	for i, f := range s.faults {
-		if f.Endpoint != "" && f.Endpoint != path {
-			continue
-		}
-		if f.Skip > 0 {
-			f.Skip--
-			return nil
-		}
-		f.Count--
-		if f.Count <= 0 {
-			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-		}
-		c := *f
-		return &c
+// Count matching requests (after Skip). A negative Count or Skip is an
+// error.
+func (s *Server) InjectFault(f Fault) error {
+	if err := s.kit.Faults.Add(simkit.Match{Method: f.Method, Path: f.Path, Count: f.Count, Skip: f.Skip}, f); err != nil {
+		return fmt.Errorf("fdsim: inject fault: %w", err)
 	}
 	return nil
 }
+
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() { s.kit.Faults.Clear() }
 
 // Documented limits: 50 requests/s and 1,000/min per account.
 const (
@@ -171,21 +166,22 @@ func (s *Server) SetCommentsBumpUpdatedAt(on bool) {
 	s.bumpComment = on
 }
 
-// Calls returns how many Open API requests each path received, failed ones
-// included.
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
-}
+// maxRequestLog bounds the request log.
+const maxRequestLog = 2000
 
-// ResetCalls zeroes the call counters.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = map[string]int{}
-}
+// Request is one Open API request the server answered.
+type Request = simkit.Request
+
+// Calls returns how many Open API requests each "METHOD path" received
+// ("POST /incident/list"), failed ones included.
+func (s *Server) Calls() map[string]int { return s.kit.Calls.Calls() }
+
+// Count returns Calls()[method+" "+path].
+func (s *Server) Count(method, path string) int { return s.kit.Calls.Count(method, path) }
+
+// Requests returns the last Open API requests (at most 2000), oldest
+// first.
+func (s *Server) Requests() []Request { return s.kit.Calls.Requests() }
+
+// ResetCalls zeroes the call counters and the request log.
+func (s *Server) ResetCalls() { s.kit.Calls.Reset() }

@@ -3,7 +3,6 @@ package fdsim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,8 +28,10 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(t, Options{})
 			f := tt.fault
-			f.Count, f.Endpoint = 2, "/incident/list"
-			s.InjectFault(f)
+			f.Count, f.Path = 2, "/incident/list"
+			if err := s.InjectFault(f); err != nil {
+				t.Fatal(err)
+			}
 			// Another endpoint is not affected.
 			post(t, s, "/member/info", "{}").ok(t, nil)
 			for range 2 {
@@ -45,7 +46,7 @@ func TestFaults(t *testing.T) {
 			}
 			// Count used up: the request is served normally again.
 			post(t, s, "/incident/list", "{}").fails(t, 400, "InvalidParameter")
-			if got := s.Calls()["/incident/list"]; got != 3 {
+			if got := s.Count("POST", "/incident/list"); got != 3 {
 				t.Errorf("calls = %d, want 3", got)
 			}
 		})
@@ -55,7 +56,7 @@ func TestFaults(t *testing.T) {
 func TestFaultAfterApply(t *testing.T) {
 	s := newTestServer(t, Options{})
 	id := mustCreate(t, s, IncidentSpec{}).IncidentID
-	s.InjectFault(Fault{Endpoint: "/incident/comment", Status: 500, AfterApply: true})
+	mustInject(t, s, Fault{Path: "/incident/comment", Status: 500, AfterApply: true})
 	post(t, s, "/incident/comment", map[string]any{"incident_ids": []string{id}, "comment": "did it land?"}).fails(t, 500, "InternalError")
 	feed, _ := s.Feed(id)
 	if feed[len(feed)-1].Type != "i_comm" {
@@ -66,14 +67,14 @@ func TestFaultAfterApply(t *testing.T) {
 func TestFaultSlowAndHangup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newTestServer(t, Options{})
-		s.InjectFault(Fault{Delay: 5 * time.Second})
+		mustInject(t, s, Fault{Delay: 5 * time.Second})
 		start := time.Now()
 		post(t, s, "/member/info", "{}").ok(t, nil)
 		if d := time.Since(start); d != 5*time.Second {
 			t.Errorf("slow answer took %v, want 5s", d)
 		}
 		// A caller that gives up sees its context error, promptly.
-		s.InjectFault(Fault{Delay: time.Hour})
+		mustInject(t, s, Fault{Delay: time.Hour})
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://fdsim/member/info?app_key="+s.AppKey(), strings.NewReader("{}"))
@@ -81,7 +82,7 @@ func TestFaultSlowAndHangup(t *testing.T) {
 		if _, err := s.Transport().RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("cancelled slow call = %v", err)
 		}
-		s.InjectFault(Fault{Hangup: true})
+		mustInject(t, s, Fault{Hangup: true})
 		req, _ = http.NewRequest(http.MethodPost, "http://fdsim/member/info?app_key="+s.AppKey(), strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
 		if _, err := s.Transport().RoundTrip(req); !errors.Is(err, ErrHangup) {
@@ -135,15 +136,15 @@ func TestControlHTTP(t *testing.T) {
 	}
 	id := inc["incident_id"].(string)
 	steps := []struct{ action, body, progress string }{
-		{"ack", fmt.Sprintf(`{"member_id":%d}`, AliceID), ProgressProcessing},
-		{"comment", fmt.Sprintf(`{"member_id":%d,"text":"on it"}`, AliceID), ProgressProcessing},
-		{"snooze", fmt.Sprintf(`{"member_id":%d,"minutes":30}`, AliceID), ProgressProcessing},
-		{"wake", fmt.Sprintf(`{"member_id":%d}`, AliceID), ProgressProcessing},
-		{"edit", fmt.Sprintf(`{"member_id":%d,"title":"Disk full on db-1 (primary)","severity":"Warning"}`, BobID), ProgressProcessing},
-		{"field", fmt.Sprintf(`{"member_id":%d,"field_name":"environment","field_value":"staging"}`, BobID), ProgressProcessing},
-		{"unack", fmt.Sprintf(`{"member_id":%d}`, AliceID), ProgressTriggered},
-		{"close", fmt.Sprintf(`{"member_id":%d,"resolution":"freed space"}`, BobID), ProgressClosed},
-		{"reopen", fmt.Sprintf(`{"member_id":%d}`, BobID), ProgressTriggered},
+		{"ack", `{"as":"alice"}`, ProgressProcessing},
+		{"comment", `{"as":"alice","text":"on it"}`, ProgressProcessing},
+		{"snooze", `{"as":"alice","minutes":30}`, ProgressProcessing},
+		{"wake", `{"as":"alice"}`, ProgressProcessing},
+		{"edit", `{"as":"bob","title":"Disk full on db-1 (primary)","severity":"Warning"}`, ProgressProcessing},
+		{"field", `{"as":"bob","field_name":"environment","field_value":"staging"}`, ProgressProcessing},
+		{"unack", `{"as":"alice"}`, ProgressTriggered},
+		{"close", `{"as":"bob","resolution":"freed space"}`, ProgressClosed},
+		{"reopen", `{"as":"bob"}`, ProgressTriggered},
 		{"autoclose", `{}`, ProgressClosed},
 	}
 	for _, st := range steps {
@@ -162,8 +163,14 @@ func TestControlHTTP(t *testing.T) {
 	if code, _ := ctl(t, s, "POST", "/_sim/incidents/"+id+"/dance", `{}`); code != 404 {
 		t.Errorf("unknown action = %d", code)
 	}
-	if code, body := ctl(t, s, "POST", "/_sim/incidents/"+id+"/ack", `{"member_id":1}`); code != 400 || !strings.Contains(body["error"].(string), "not a member") {
+	if code, body := ctl(t, s, "POST", "/_sim/incidents/"+id+"/ack", `{"as":"mallory"}`); code != 400 || !strings.Contains(body["error"].(string), "not a member") {
 		t.Errorf("ack as a stranger = %d %v", code, body)
+	}
+	if code, body := ctl(t, s, "POST", "/_sim/incidents/"+id+"/ack", `{"member_id":2476444212131}`); code != 400 || !strings.Contains(body["error"].(string), `unknown field "member_id"`) {
+		t.Errorf("ack by member id = %d %v", code, body)
+	}
+	if code, got := ctl(t, s, "POST", "/_sim/incidents", `{"title":"By Bob","as":"bob"}`); code != 200 || got["creator_id"] != float64(BobID) {
+		t.Errorf("create as bob = %d %v", code, got)
 	}
 	if code, _ := ctl(t, s, "GET", "/_sim/incidents/000000000000000000000000", ""); code != 404 {
 		t.Errorf("unknown incident = %d", code)
@@ -179,23 +186,30 @@ func TestControlHTTP(t *testing.T) {
 		t.Errorf("bad advance = %d", code)
 	}
 
-	if code, _ := ctl(t, s, "POST", "/_sim/faults", `{"endpoint":"/member/info","status":429,"retry_after":"7s","count":1}`); code != 200 {
+	if code, _ := ctl(t, s, "POST", "/_sim/faults", `{"path":"/member/info","status":429,"retry_after":"7s","count":1}`); code != 200 {
 		t.Fatal("inject fault failed")
 	}
 	a := post(t, s, "/member/info", "{}")
 	if a.Status != 429 || a.Header.Get("Retry-After") != "7" {
 		t.Errorf("injected fault answer = %d %q", a.Status, a.Header.Get("Retry-After"))
 	}
+	// The fault vocabulary is snowsim's: path, not endpoint.
+	if code, body := ctl(t, s, "POST", "/_sim/faults", `{"endpoint":"/member/info","status":500}`); code != 400 || !strings.Contains(body["error"].(string), `unknown field "endpoint"`) {
+		t.Errorf("outdated fault field = %d %v", code, body)
+	}
+	if code, body := ctl(t, s, "POST", "/_sim/faults", `{"status":500,"count":-1}`); code != 400 {
+		t.Errorf("negative count = %d %v", code, body)
+	}
 	ctl(t, s, "POST", "/_sim/faults", `{"status":500,"count":5}`)
 	ctl(t, s, "DELETE", "/_sim/faults", "")
 	post(t, s, "/member/info", "{}").ok(t, nil)
-	if _, calls := ctl(t, s, "GET", "/_sim/calls", ""); calls["/member/info"] != float64(2) {
+	if _, calls := ctl(t, s, "GET", "/_sim/calls", ""); calls["POST /member/info"] != float64(2) {
 		t.Errorf("calls = %v", calls)
 	}
 	if _, cfg := ctl(t, s, "POST", "/_sim/config", `{"comments_bump_updated_at":true}`); cfg["comments_bump_updated_at"] != true || cfg["rate_limit"] != false {
 		t.Errorf("config = %v", cfg)
 	}
-	if _, d := ctl(t, s, "GET", "/_sim/dump", ""); len(d["incidents"].([]any)) != 1 {
+	if _, d := ctl(t, s, "GET", "/_sim/dump", ""); len(d["incidents"].([]any)) != 2 {
 		t.Errorf("dump = %v", d)
 	}
 	ctl(t, s, "POST", "/_sim/reset", "")

@@ -72,6 +72,20 @@ func sameShape(t *testing.T, what string, got, want map[string]any) {
 	}
 }
 
+// requireIncidentKeys fails unless an incident body carries every key of
+// the spec's IncidentInfo.required beyond what the daemon reads
+// (vendor-clients fact 7).
+func requireIncidentKeys(t *testing.T, what string, got map[string]any) {
+	t.Helper()
+	for _, k := range []string{"account_locale", "account_name", "account_time_zone", "ai_summary", "alert_event_cnt",
+		"assigned_to", "dedup_key", "equals_md5", "images", "integration_id", "integration_ids", "integration_types",
+		"post_mortem_id", "silence_url"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s lacks the required key %q", what, k)
+		}
+	}
+}
+
 func TestFixtureIncidentShape(t *testing.T) {
 	s := newTestServer(t, Options{})
 	inc := mustCreate(t, s, IncidentSpec{ChannelID: OpsChannelID, Severity: SeverityCritical, Labels: map[string]string{"check": "cpu_usage_high"}})
@@ -85,6 +99,10 @@ func TestFixtureIncidentShape(t *testing.T) {
 		if _, ok := got[k]; !ok {
 			t.Errorf("/incident/info data lacks %q", k)
 		}
+	}
+	requireIncidentKeys(t, "/incident/info data", got)
+	if want := "https://app.flashcat.cloud/channel/detail/2551105804131?tab=alertSuppression&fromIncidentId=" + inc.IncidentID; got["silence_url"] != want {
+		t.Errorf("silence_url = %v, want %s (as documented)", got["silence_url"], want)
 	}
 	if !hex24.MatchString(inc.IncidentID) || inc.Num != strings.ToUpper(inc.IncidentID[18:]) {
 		t.Errorf("id %q num %q: want a 24-hex id whose last 6 digits, upper-cased, are num (as in the examples: 0E83EE)", inc.IncidentID, inc.Num)
@@ -118,11 +136,15 @@ func TestFixtureListAndByIDsShape(t *testing.T) {
 	}
 	items := got["items"].([]any)
 	sameShape(t, "/incident/list item", items[0].(map[string]any), doc["items"].([]any)[0].(map[string]any))
+	requireIncidentKeys(t, "/incident/list item", items[0].(map[string]any))
 
 	var byIDs map[string]any
 	body := strings.Replace(withID(t, "incident_list_by_ids.request.json", a.IncidentID), "69da451ef77b1b51f40e83ef", "69da451ef77b1b51f40e83ef", 1)
 	post(t, s, "/incident/list-by-ids", body).ok(t, &byIDs)
 	sameShape(t, "/incident/list-by-ids data", byIDs, fixtureJSON(t, "incident_list_by_ids.response.json")["data"].(map[string]any))
+	for _, it := range byIDs["items"].([]any) {
+		requireIncidentKeys(t, "/incident/list-by-ids item", it.(map[string]any))
+	}
 	if n := len(byIDs["items"].([]any)); n != 1 || byIDs["has_next_page"] != false {
 		t.Errorf("list-by-ids with one unknown id = %v; want the known one only and has_next_page false", byIDs)
 	}
@@ -131,7 +153,7 @@ func TestFixtureListAndByIDsShape(t *testing.T) {
 func TestFixtureFeedShape(t *testing.T) {
 	s := newTestServer(t, Options{})
 	inc := mustCreate(t, s, IncidentSpec{Severity: SeverityCritical})
-	if err := s.Comment(AliceID, inc.IncidentID, "  looking  "); err != nil {
+	if err := s.Comment(Alice, inc.IncidentID, "  looking  "); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -186,11 +208,11 @@ func TestFixtureWrites(t *testing.T) {
 			var err error
 			switch tt.name { // preconditions, so that each call changes something
 			case "incident_reopen":
-				err = s.Close(AliceID, inc.IncidentID, "", "")
+				err = s.Close(Alice, inc.IncidentID, "", "")
 			case "incident_unack":
-				err = s.Ack(DefaultKeyMemberID, inc.IncidentID)
+				err = s.Ack(DefaultKeyUser, inc.IncidentID)
 			case "incident_wake":
-				err = s.Snooze(AliceID, inc.IncidentID, 30)
+				err = s.Snooze(Alice, inc.IncidentID, 30)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -234,19 +256,19 @@ func TestFixtureErrors(t *testing.T) {
 			return post(t, s, "/incident/info", `{"incident_id":"69da451ef77b1b51f40e83ee"}`)
 		}},
 		{"error_Forbidden_noEditPermission.response.json", 403, func(s *Server) *answer {
-			s.InjectFault(Fault{Status: 403})
+			mustInject(t, s, Fault{Status: 403})
 			return post(t, s, "/incident/ack", "{}")
 		}},
 		{"error_TooManyRequests_rateLimited.response.json", 429, func(s *Server) *answer {
-			s.InjectFault(Fault{Status: 429, RetryAfter: 2e9})
+			mustInject(t, s, Fault{Status: 429, RetryAfter: 2e9})
 			return post(t, s, "/incident/list", "{}")
 		}},
 		{"error_ServerError_internal.response.json", 500, func(s *Server) *answer {
-			s.InjectFault(Fault{Status: 500})
+			mustInject(t, s, Fault{Status: 500})
 			return post(t, s, "/incident/list", "{}")
 		}},
 		{"error_BadRequest_missingParameter.response.json", 400, func(s *Server) *answer {
-			s.InjectFault(Fault{Status: 400})
+			mustInject(t, s, Fault{Status: 400})
 			return post(t, s, "/incident/list", "{}")
 		}},
 	}
@@ -286,7 +308,17 @@ func TestFixtureDirectory(t *testing.T) {
 	}
 	var member map[string]any
 	post(t, s, "/member/info", string(fixture(t, "member_info.request.json"))).ok(t, &member)
-	sameShape(t, "/member/info", member, fixtureJSON(t, "member_info.response.json")["data"].(map[string]any))
+	// The documented example lacks status, which the spec's member profile
+	// has (reference §9.2, vendor-clients fact 7).
+	docMember := fixtureJSON(t, "member_info.response.json")["data"].(map[string]any)
+	docMember["status"] = "enabled"
+	sameShape(t, "/member/info", member, docMember)
+	for _, k := range []string{"status", "account_role_ids", "account_locale", "domain", "phone", "avatar", "email_verified",
+		"is_external", "country_code", "account_email", "account_avatar"} {
+		if _, ok := member[k]; !ok {
+			t.Errorf("/member/info lacks %q", k)
+		}
+	}
 	if member["member_id"] != float64(DefaultKeyMemberID) || member["account_id"] != float64(DefaultAccountID) {
 		t.Errorf("/member/info = %v", member)
 	}
@@ -300,6 +332,9 @@ func TestFixtureDirectory(t *testing.T) {
 	}
 	for _, p := range persons.Items {
 		sameShape(t, "/person/infos item", p, docPersons[0].(map[string]any))
+		if p["email_verified"] != true || p["phone_verified"] != false {
+			t.Errorf("/person/infos item %v: want email_verified true, phone_verified false", p)
+		}
 	}
 	var channels map[string]any
 	post(t, s, "/channel/list", string(fixture(t, "channel_list.request.json"))).ok(t, &channels)

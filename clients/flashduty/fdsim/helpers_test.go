@@ -152,3 +152,10 @@ func postBenchInto(b *testing.B, s *Server, path string, body any, v any) int {
 	}
 	return rec.Code
 }
+
+func mustInject(t *testing.T, s *Server, f Fault) {
+	t.Helper()
+	if err := s.InjectFault(f); err != nil {
+		t.Fatal(err)
+	}
+}

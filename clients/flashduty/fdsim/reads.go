@@ -20,6 +20,11 @@ type listRequest struct {
 	Severity       string   `json:"incident_severity"`
 	ChannelIDs     []int64  `json:"channel_ids"`
 	IncidentIDs    []string `json:"incident_ids"`
+	CreatorIDs     []int64  `json:"creator_ids"`
+	Nums           []string `json:"nums"`
+	AckerIDs       []int64  `json:"acker_ids"`
+	ResponderIDs   []int64  `json:"responder_ids"`
+	TeamIDs        []int64  `json:"team_ids"`
 	Query          string   `json:"query"`
 	IsSnoozed      bool     `json:"is_snoozed"`
 	Asc            bool     `json:"asc"`
@@ -50,9 +55,14 @@ type matcher struct {
 	progress, severity []string
 	channels           []int64
 	ids                []string
-	query              string
-	snoozed            bool
-	now                int64
+	creators, ackers   []int64
+	responders, teams  []int64
+	nums               []string
+	// teamOf maps channel ids to their team (for teams).
+	teamOf  map[int64]int64
+	query   string
+	snoozed bool
+	now     int64
 }
 
 func (m *matcher) match(inc *incident) bool {
@@ -67,6 +77,26 @@ func (m *matcher) match(inc *incident) bool {
 	}
 	if len(m.ids) > 0 && !slices.Contains(m.ids, inc.IncidentID) {
 		return false
+	}
+	if len(m.creators) > 0 && !slices.Contains(m.creators, inc.CreatorID) {
+		return false
+	}
+	if len(m.nums) > 0 && !slices.ContainsFunc(m.nums, func(n string) bool { return strings.EqualFold(strings.TrimSpace(n), inc.Num) }) {
+		return false
+	}
+	if len(m.responders) > 0 && !slices.ContainsFunc(inc.Responders, func(r Responder) bool { return slices.Contains(m.responders, r.PersonID) }) {
+		return false
+	}
+	if len(m.ackers) > 0 && !slices.ContainsFunc(inc.Responders, func(r Responder) bool {
+		return r.AcknowledgedAt != 0 && slices.Contains(m.ackers, r.PersonID)
+	}) {
+		return false
+	}
+	if len(m.teams) > 0 {
+		team, ok := m.teamOf[inc.ChannelID]
+		if !ok || !slices.Contains(m.teams, team) {
+			return false
+		}
 	}
 	if m.snoozed && inc.SnoozedBefore <= m.now {
 		return false
@@ -118,7 +148,14 @@ func (s *Server) apiList(c *apiCall) (any, *apiError) {
 
 	s.mu.Lock()
 	m := matcher{progress: splitList(req.Progress), severity: splitList(req.Severity), channels: req.ChannelIDs,
-		ids: req.IncidentIDs, query: strings.TrimSpace(req.Query), snoozed: req.IsSnoozed, now: s.now().Unix()}
+		ids: req.IncidentIDs, creators: req.CreatorIDs, nums: req.Nums, ackers: req.AckerIDs, responders: req.ResponderIDs,
+		teams: req.TeamIDs, query: strings.TrimSpace(req.Query), snoozed: req.IsSnoozed, now: s.now().Unix()}
+	if len(req.TeamIDs) > 0 {
+		m.teamOf = make(map[int64]int64, len(s.channels))
+		for _, ch := range s.channels {
+			m.teamOf[ch.ChannelID] = ch.TeamID
+		}
+	}
 	lo := sort.Search(len(s.byStart), func(i int) bool { return s.byStart[i].StartTime >= req.StartTime })
 	hi := sort.Search(len(s.byStart), func(i int) bool { return s.byStart[i].StartTime > req.EndTime })
 	step, pos := 1, lo
@@ -299,4 +336,100 @@ func (s *Server) apiFeed(c *apiCall) (any, *apiError) {
 		data.Items = append(data.Items, it)
 	}
 	return data, nil
+}
+
+type alertListData struct {
+	Items       []Alert `json:"items"`
+	Total       int     `json:"total"`
+	HasNextPage bool    `json:"has_next_page"`
+}
+
+// apiAlertList serves /incident/alert/list: the alerts of incident_id,
+// is_active selecting active (true) or recovered (false) ones, p/limit
+// paging (limit at most 100, default 20).
+func (s *Server) apiAlertList(c *apiCall) (any, *apiError) {
+	var req struct {
+		IncidentID string `json:"incident_id"`
+		IsActive   *bool  `json:"is_active"`
+		P          int    `json:"p"`
+		Limit      int    `json:"limit"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.IncidentID == "" {
+		return nil, invalid("incident_id is required")
+	}
+	if req.Limit == 0 {
+		req.Limit = 20
+	}
+	if req.Limit < 0 || req.Limit > 100 {
+		return nil, invalid("limit must be between 1 and 100, got %d", req.Limit)
+	}
+	if req.P <= 0 {
+		req.P = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc, err := s.get(req.IncidentID)
+	if err != nil {
+		return nil, err
+	}
+	all := []Alert{}
+	for _, a := range s.alerts(inc) {
+		if req.IsActive == nil || *req.IsActive == (a.Progress != ProgressClosed) {
+			all = append(all, a)
+		}
+	}
+	from := min((req.P-1)*req.Limit, len(all))
+	to := min(from+req.Limit, len(all))
+	return alertListData{Items: append([]Alert{}, all[from:to]...), Total: len(all), HasNextPage: to < len(all)}, nil
+}
+
+// apiPastList serves /incident/past/list (similar past incidents of
+// incident_id): the simulator finds no similarity, so the list is empty.
+func (s *Server) apiPastList(c *apiCall) (any, *apiError) {
+	var req struct {
+		IncidentID string `json:"incident_id"`
+		Limit      int    `json:"limit"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.IncidentID == "" {
+		return nil, invalid("incident_id is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.get(req.IncidentID); err != nil {
+		return nil, err
+	}
+	return struct {
+		Items []Incident `json:"items"`
+	}{Items: []Incident{}}, nil
+}
+
+// apiWebhookHistory serves /webhook/history/list: a window in
+// milliseconds and a limit are required; the simulator sends no webhooks,
+// so there is no history.
+func (s *Server) apiWebhookHistory(c *apiCall) (any, *apiError) {
+	var req struct {
+		StartTime int64 `json:"start_time"`
+		EndTime   int64 `json:"end_time"`
+		Limit     int   `json:"limit"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.StartTime <= 0 || req.EndTime <= req.StartTime {
+		return nil, invalid("start_time and end_time are required (Unix milliseconds) and end_time must be after start_time")
+	}
+	if req.Limit <= 0 || req.Limit > 100 {
+		return nil, invalid("limit must be between 1 and 100, got %d", req.Limit)
+	}
+	return struct {
+		Items          []any  `json:"items"`
+		SearchAfterCtx string `json:"search_after_ctx"`
+		Total          int    `json:"total"`
+	}{Items: []any{}}, nil
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
 // Defaults of Options.
@@ -29,7 +31,14 @@ const (
 	// DefaultKeyMemberID is the member that owns the default app key: the
 	// sync's own identity. Its writes carry this creator_id.
 	DefaultKeyMemberID = int64(4000000000131)
-	// Alice and Bob are human members the control API can act as.
+	// DefaultKeyUser is the user name control methods act as the key's
+	// member by (as snowsim.DefaultUser names the integration user).
+	DefaultKeyUser = "snowduty"
+	// Alice and Bob are the user names of the human members the control
+	// API can act as, the same as snowsim's; AliceID and BobID are their
+	// member ids (the creator_id of what they do).
+	Alice   = "alice"
+	Bob     = "bob"
 	AliceID = int64(2476444212131)
 	BobID   = int64(3790925372131)
 	// The default channels.
@@ -42,9 +51,16 @@ const ControlPrefix = "/_sim/"
 
 // Options configures a Server. The zero value is usable.
 type Options struct {
-	// AppKey is the only key accepted; empty means DefaultAppKey.
+	// AppKey is the member-level key accepted (owned by KeyMember); empty
+	// means DefaultAppKey.
 	AppKey string
-	// KeyMember owns AppKey. Zero means {DefaultKeyMemberID, "snowduty sync"}.
+	// AccountKey, if set, is also accepted: an account-level app key,
+	// which acts as the account principal (see MintAccountKey). Empty
+	// means none until one is minted. Equal to AppKey, it makes that key
+	// account-level.
+	AccountKey string
+	// KeyMember owns AppKey. Zero means {DefaultKeyMemberID, "snowduty
+	// sync"}; an empty UserName means DefaultKeyUser.
 	KeyMember Member
 	// Members are the human members the control API may act as; nil means
 	// Alice and Bob.
@@ -52,9 +68,10 @@ type Options struct {
 	// AccountID and AccountName identify the simulated account.
 	AccountID   int64
 	AccountName string
-	// Channels and Fields; nil means a default set (see DefaultChannels,
-	// DefaultFields).
+	// Channels, Teams and Fields; nil means a default set (see
+	// DefaultChannels, DefaultTeams, DefaultFields).
 	Channels []Channel
+	Teams    []Team
 	Fields   []Field
 	// Seed makes ids and request ids reproducible.
 	Seed uint64
@@ -86,6 +103,12 @@ func DefaultChannels() []Channel {
 	}
 }
 
+// DefaultTeams are the teams of a Server created without any: the team of
+// the default channels.
+func DefaultTeams() []Team {
+	return []Team{{TeamID: 10, TeamName: "Ops Team"}}
+}
+
 // DefaultFields are the custom fields of a Server created without any: one
 // of each type.
 func DefaultFields() []Field {
@@ -101,32 +124,37 @@ func DefaultFields() []Field {
 type Server struct {
 	opts Options
 
-	ctlOnce sync.Once
-	ctl     *http.ServeMux
+	kit *simkit.Kit[Fault]
 
 	mu          sync.Mutex
 	rng         *rand.Rand
 	idCounter   uint32
-	frozen      bool
-	frozenAt    time.Time
-	offset      time.Duration
 	bumpComment bool
 	rateLimit   bool
 	incidents   map[string]*incident
 	byStart     []*incident // ordered by (StartTime, IncidentID)
 	members     map[int64]Member
 	channels    []Channel
+	teams       []Team
 	fields      []Field
 	audit       []AuditDoc
-	faults      []*Fault
-	calls       map[string]int
 	window      []time.Time // request times for the rate limit, oldest first
+	keys        map[string]principal
+	minted      int // account keys minted since the last reset
+}
+
+// principal is who an app key acts as: a member, or the account principal
+// (an account-level key), whose person id is the account id.
+type principal struct {
+	id      int64
+	account bool
 }
 
 type incident struct {
 	Incident
 	feed    []FeedItem
-	expired bool // the current snooze has already run out
+	expired bool   // the current snooze has already run out
+	alertID string // the incident's one alert; empty: it has none
 }
 
 // New returns a Server with the given options.
@@ -137,10 +165,13 @@ func New(o Options) *Server {
 	if o.KeyMember.MemberID == 0 {
 		o.KeyMember = Member{MemberID: DefaultKeyMemberID, Name: "snowduty sync", Email: "snowduty@example.com"}
 	}
+	if o.KeyMember.UserName == "" {
+		o.KeyMember.UserName = DefaultKeyUser
+	}
 	if o.Members == nil {
 		o.Members = []Member{
-			{MemberID: AliceID, Name: "Alice", Email: "alice@example.com"},
-			{MemberID: BobID, Name: "Bob", Email: "bob@example.com"},
+			{MemberID: AliceID, UserName: Alice, Name: "Alice", Email: "alice@example.com"},
+			{MemberID: BobID, UserName: Bob, Name: "Bob", Email: "bob@example.com"},
 		}
 	}
 	if o.AccountID == 0 {
@@ -155,6 +186,9 @@ func New(o Options) *Server {
 	if o.Fields == nil {
 		o.Fields = DefaultFields()
 	}
+	if o.Teams == nil {
+		o.Teams = DefaultTeams()
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -162,7 +196,7 @@ func New(o Options) *Server {
 		o.ConsoleURL = "https://app.flashcat.cloud"
 	}
 	o.ConsoleURL = strings.TrimRight(o.ConsoleURL, "/")
-	s := &Server{opts: o}
+	s := &Server{opts: o, kit: simkit.NewKit[Fault](o.Now, o.Start, maxRequestLog)}
 	s.reset()
 	return s
 }
@@ -172,7 +206,7 @@ func (s *Server) reset() {
 	o := s.opts
 	s.rng = rand.New(rand.NewPCG(o.Seed, o.Seed^0x5eed))
 	s.idCounter = s.rng.Uint32() & 0xffffff
-	s.frozen, s.frozenAt, s.offset = !o.Start.IsZero(), o.Start, 0
+	s.kit.Reset()
 	s.bumpComment, s.rateLimit = o.CommentsBumpUpdatedAt, o.RateLimit
 	s.incidents = map[string]*incident{}
 	s.byStart = nil
@@ -180,53 +214,44 @@ func (s *Server) reset() {
 	for _, m := range o.Members {
 		s.members[m.MemberID] = m
 	}
+	// The account principal is a person too (/person/infos answers it
+	// "as": "account"); it acts through an account-level key.
+	s.members[o.AccountID] = Member{MemberID: o.AccountID, Name: o.AccountName, Email: accountEmail}
+	s.keys = map[string]principal{o.AppKey: {id: o.KeyMember.MemberID}}
+	if o.AccountKey != "" {
+		s.keys[o.AccountKey] = principal{id: o.AccountID, account: true}
+	}
+	s.minted = 0
 	s.channels = slices.Clone(o.Channels)
+	s.teams = slices.Clone(o.Teams)
 	s.fields = slices.Clone(o.Fields)
 	s.audit = nil
-	s.faults = nil
-	s.calls = map[string]int{}
 	s.window = nil
 }
 
-// AppKey returns the app key the server accepts.
+// AppKey returns the member-level app key the server accepts (owned by
+// KeyMember).
 func (s *Server) AppKey() string { return s.opts.AppKey }
+
+// AccountID returns the id of the simulated account: the person id the
+// account principal (an account-level key) acts with.
+func (s *Server) AccountID() int64 { return s.opts.AccountID }
 
 // KeyMember returns the member that owns the app key.
 func (s *Server) KeyMember() Member { return s.opts.KeyMember }
 
-// now is the simulated time. The caller holds s.mu.
-func (s *Server) now() time.Time {
-	if s.frozen {
-		return s.frozenAt
-	}
-	return s.opts.Now().Add(s.offset)
-}
+// now is the simulated time.
+func (s *Server) now() time.Time { return s.kit.Clock.Now() }
 
 // Now returns the simulated time.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now()
-}
+func (s *Server) Now() time.Time { return s.kit.Clock.Now() }
 
 // SetClock freezes the simulated clock at t.
-func (s *Server) SetClock(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.frozen, s.frozenAt = true, t
-}
+func (s *Server) SetClock(t time.Time) { s.kit.Clock.Set(t) }
 
-// Advance moves the simulated clock forward by d (frozen or live).
-func (s *Server) Advance(d time.Duration) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.frozen {
-		s.frozenAt = s.frozenAt.Add(d)
-	} else {
-		s.offset += d
-	}
-	return s.now()
-}
+// Advance moves the simulated clock forward by d (frozen or live) and
+// returns the new time.
+func (s *Server) Advance(d time.Duration) time.Time { return s.kit.Clock.Advance(d) }
 
 // newID returns a 24-hex ObjectID: 4 bytes of seconds, 5 seeded random
 // bytes, a 3-byte counter (so num, its last 6 hex digits, is unique until the
@@ -254,6 +279,19 @@ func (s *Server) insert(inc *incident) {
 	s.byStart = slices.Insert(s.byStart, i, inc)
 }
 
+// remove deletes inc from the maps and the start-time index. The caller
+// holds s.mu.
+func (s *Server) remove(inc *incident) {
+	if s.incidents[inc.IncidentID] != inc {
+		return
+	}
+	delete(s.incidents, inc.IncidentID)
+	i := sort.Search(len(s.byStart), func(i int) bool { return !less(s.byStart[i], inc) })
+	if i < len(s.byStart) && s.byStart[i] == inc {
+		s.byStart = slices.Delete(s.byStart, i, i+1)
+	}
+}
+
 func less(a, b *incident) bool {
 	if a.StartTime != b.StartTime {
 		return a.StartTime < b.StartTime
@@ -264,8 +302,17 @@ func less(a, b *incident) bool {
 // ServeHTTP serves the Open API and, under ControlPrefix, the control API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
-		s.serveControl(w, r)
+		s.kit.ServeControl(w, r, s.controlMux)
 		return
 	}
-	s.serveAPI(w, r)
+	s.kit.Calls.Serve(w, r, r.URL.Path, http.HandlerFunc(s.serveAPI))
 }
+
+// Transport returns an http.RoundTripper that serves requests in-process,
+// without a socket, so tests can run a client against the simulator inside
+// a testing/synctest bubble. A Hangup fault becomes a transport error
+// (ErrHangup), as a dropped connection would.
+func (s *Server) Transport() http.RoundTripper { return simkit.Transport(s) }
+
+// ErrHangup is the transport error an in-process Hangup fault produces.
+var ErrHangup = simkit.ErrHangup

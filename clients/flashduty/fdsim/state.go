@@ -2,6 +2,9 @@ package fdsim
 
 import (
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -91,12 +94,17 @@ type IncidentSpec struct {
 	// StartTime is when the incident started; zero means now. It may lie
 	// in the past (an alert that started earlier).
 	StartTime time.Time `json:"start_time,omitzero"`
-	// CreatorID is the member who created it; 0 means the system (an
-	// alert).
-	CreatorID int64 `json:"creator_id,omitempty"`
+	// As is the user name of the member who created it (Alice, Bob,
+	// DefaultKeyUser); empty means the system (an alert, creator_id 0).
+	As string `json:"as,omitempty"`
+	// AssignTo are the person ids it is assigned to (its responders);
+	// empty means unassigned.
+	AssignTo []int64 `json:"assign_to,omitempty"`
 }
 
-func (s *Server) create(spec IncidentSpec, reqID string) (*incident, *apiError) {
+// create makes an incident with creator as its creator_id (0: an alert).
+// The caller holds s.mu.
+func (s *Server) create(spec IncidentSpec, creator int64, reqID string) (*incident, *apiError) {
 	if spec.Severity == "" {
 		spec.Severity = SeverityWarning
 	}
@@ -117,10 +125,13 @@ func (s *Server) create(spec IncidentSpec, reqID string) (*incident, *apiError) 
 		}
 		ch = s.channels[i]
 	}
-	if spec.CreatorID != 0 {
-		if _, ok := s.members[spec.CreatorID]; !ok {
-			return nil, invalid("creator %d is not a member", spec.CreatorID)
+	if creator != 0 {
+		if _, ok := s.members[creator]; !ok {
+			return nil, invalid("creator %d is not a member", creator)
 		}
+	}
+	if err := s.checkPersons(spec.AssignTo); err != nil {
+		return nil, err
 	}
 	fields := map[string]any{}
 	for _, f := range s.fields {
@@ -150,16 +161,25 @@ func (s *Server) create(spec IncidentSpec, reqID string) (*incident, *apiError) 
 		ChannelID: ch.ChannelID, ChannelName: ch.ChannelName, ChannelStatus: ch.Status,
 		Title: spec.Title, Description: spec.Description, Severity: spec.Severity, Status: spec.Severity,
 		Progress: ProgressTriggered, StartTime: start.Unix(), CreatedAt: now.Unix(), UpdatedAt: now.Unix(),
-		LastTime: start.Unix(), CreatorID: spec.CreatorID, Labels: labels, Fields: fields,
+		LastTime: start.Unix(), CreatorID: creator, Labels: labels, Fields: fields,
 		Responders: []Responder{}, GroupMethod: "n", Frequency: "rare",
-		DetailURL: s.opts.ConsoleURL + "/incident/detail/" + id,
+		DetailURL:   s.opts.ConsoleURL + "/incident/detail/" + id,
+		AccountName: s.opts.AccountName, AccountLocale: accountLocale, AccountTimeZone: accountTimeZone,
+		IntegrationIDs: []int64{}, IntegrationTypes: []string{},
 	}}
-	if spec.CreatorID == 0 {
-		inc.AlertCnt, inc.ActiveAlertCnt = 1, 1
+	if ch.ChannelID != 0 {
+		inc.SilenceURL = fmt.Sprintf("%s/channel/detail/%d?tab=alertSuppression&fromIncidentId=%s", s.opts.ConsoleURL, ch.ChannelID, id)
+	}
+	if creator == 0 {
+		inc.AlertCnt, inc.ActiveAlertCnt, inc.AlertEventCnt = 1, 1, 1
+		inc.alertID = alertIDOf(id)
 	}
 	s.insert(inc)
-	s.addFeed(inc, "i_new", spec.CreatorID, map[string]any{"severity": spec.Severity, "title": spec.Title})
-	s.addAudit(spec.CreatorID, "create", map[string]any{"incident_severity": spec.Severity, "title": spec.Title, "channel_id": spec.ChannelID}, reqID)
+	s.addFeed(inc, "i_new", creator, map[string]any{"severity": spec.Severity, "title": spec.Title})
+	if len(spec.AssignTo) > 0 {
+		s.assign(inc, creator, spec.AssignTo, "assign", false)
+	}
+	s.addAudit(creator, "create", map[string]any{"incident_severity": spec.Severity, "title": spec.Title, "channel_id": spec.ChannelID}, reqID)
 	return inc, nil
 }
 
@@ -350,26 +370,43 @@ func (s *Server) comment(inc *incident, actor int64, text string, muteReply bool
 	return nil
 }
 
-// Edit is a change to an incident's built-in text fields; nil leaves a
-// field alone.
+// Edit is a change to an incident's built-in fields (those of
+// /incident/reset); nil leaves a field alone.
 type Edit struct {
 	Title       *string `json:"title,omitempty"`
 	Description *string `json:"description,omitempty"`
 	Severity    *string `json:"incident_severity,omitempty"`
+	Impact      *string `json:"impact,omitempty"`
+	RootCause   *string `json:"root_cause,omitempty"`
+	Resolution  *string `json:"resolution,omitempty"`
 }
 
 func (s *Server) edit(inc *incident, actor int64, e Edit) *apiError {
-	if e.Title == nil && e.Description == nil && e.Severity == nil {
-		return invalid("at least one of title, description, incident_severity must be provided")
+	if e.Title == nil && e.Description == nil && e.Severity == nil && e.Impact == nil && e.RootCause == nil && e.Resolution == nil {
+		return invalid("at least one of title, description, incident_severity, impact, root_cause, resolution must be provided")
 	}
 	if e.Title != nil {
 		if n := utf8.RuneCountInString(*e.Title); n < 3 || n > 200 {
 			return invalid("title must be 3 to 200 characters, got %d", n)
 		}
 	}
-	if e.Description != nil {
-		if n := utf8.RuneCountInString(*e.Description); n < 3 || n > 6144 {
-			return invalid("description must be 3 to 6144 characters, got %d", n)
+	texts := []struct {
+		name string
+		v    *string
+		dst  *string
+		feed string
+	}{
+		{"description", e.Description, &inc.Description, "i_r_desc"},
+		{"impact", e.Impact, &inc.Impact, "i_r_impact"},
+		{"root_cause", e.RootCause, &inc.RootCause, "i_r_rc"},
+		{"resolution", e.Resolution, &inc.Resolution, "i_r_rsltn"},
+	}
+	for _, t := range texts {
+		if t.v == nil {
+			continue
+		}
+		if n := utf8.RuneCountInString(*t.v); n < 3 || n > 6144 {
+			return invalid("%s must be 3 to 6144 characters, got %d", t.name, n)
 		}
 	}
 	if e.Severity != nil && !validSeverity(*e.Severity) {
@@ -382,9 +419,11 @@ func (s *Server) edit(inc *incident, actor int64, e Edit) *apiError {
 			inc.ManualOverrides = append(inc.ManualOverrides, "title")
 		}
 	}
-	if e.Description != nil && *e.Description != inc.Description {
-		s.addFeed(inc, "i_r_desc", actor, map[string]any{})
-		inc.Description = *e.Description
+	for _, t := range texts {
+		if t.v != nil && *t.v != *t.dst {
+			s.addFeed(inc, t.feed, actor, map[string]any{})
+			*t.dst = *t.v
+		}
 	}
 	if e.Severity != nil && *e.Severity != inc.Severity {
 		s.addFeed(inc, "i_r_severity", actor, map[string]any{"from": inc.Severity, "to": *e.Severity})
@@ -416,4 +455,86 @@ func (s *Server) setField(inc *incident, actor int64, name string, value any, cl
 	s.touch(inc)
 	s.addFeed(inc, "i_r_field", actor, map[string]any{"field_name": name, "to": stored})
 	return nil
+}
+
+// checkPersons fails unless every id is a person of the account (at most
+// 100, as the spec's person_ids).
+func (s *Server) checkPersons(ids []int64) *apiError {
+	if len(ids) > 100 {
+		return invalid("person_ids must hold at most 100 ids, got %d", len(ids))
+	}
+	for _, id := range ids {
+		if _, ok := s.members[id]; !ok {
+			return invalid("person_id %d is not a member of the account", id)
+		}
+	}
+	return nil
+}
+
+// assign makes persons the incident's assignment (typ assign or reassign)
+// and adds those not yet among its responders; with feed it records
+// i_assign. Existing responders (and their acks) stay.
+func (s *Server) assign(inc *incident, actor int64, persons []int64, typ string, feed bool) {
+	now := s.now().Unix()
+	ids := []int64{}
+	for _, id := range persons {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	inc.AssignedTo = &Assignment{PersonIDs: ids, EscalateRuleID: noEscalateRule, Type: typ, AssignedAt: now, ID: s.newAssignmentID()}
+	for _, id := range ids {
+		if !slices.ContainsFunc(inc.Responders, func(r Responder) bool { return r.PersonID == id }) {
+			inc.Responders = append(inc.Responders, Responder{PersonID: id, AssignedAt: now})
+		}
+	}
+	if feed {
+		s.touch(inc)
+		s.addFeed(inc, "i_assign", actor, map[string]any{"person_ids": ids, "type": typ})
+	}
+}
+
+// noEscalateRule is the escalate_rule_id of a direct assignment (the
+// documented example's zero ObjectID).
+const noEscalateRule = "000000000000000000000000"
+
+// newAssignmentID returns a 22-character id like the documented
+// "MvQfH9Dc8eNS8k79jmrWn6". The caller holds s.mu.
+func (s *Server) newAssignmentID() string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+	var b [22]byte
+	for i := range b {
+		b[i] = alphabet[s.rng.IntN(len(alphabet))]
+	}
+	return string(b[:])
+}
+
+// alerts returns the incident's alerts (one for an incident an alert
+// created, none otherwise); its state follows the incident: closed when
+// the incident's alerts are no longer active.
+func (s *Server) alerts(inc *incident) []Alert {
+	if inc.alertID == "" {
+		return nil
+	}
+	a := Alert{
+		AlertID: inc.alertID, AccountID: inc.AccountID, ChannelID: inc.ChannelID, IncidentID: inc.IncidentID,
+		Title: inc.Title, Description: inc.Description, AlertSeverity: inc.Severity, AlertStatus: inc.Severity,
+		Progress: ProgressTriggered, StartTime: inc.StartTime, LastTime: inc.LastTime, CreatedAt: inc.CreatedAt,
+		UpdatedAt: inc.CreatedAt, EventCnt: inc.AlertEventCnt, Labels: maps.Clone(inc.Labels),
+	}
+	if inc.ActiveAlertCnt == 0 {
+		a.Progress, a.AlertStatus = ProgressClosed, "Ok"
+		a.EndTime = inc.CloseTime
+		a.UpdatedAt = inc.CloseTime
+	}
+	return []Alert{a}
+}
+
+// alertIDOf derives the id of an incident's alert from the incident's (the
+// same creation time, other bytes), so that alerts draw nothing from the
+// seeded generator and incident ids stay what they were.
+func alertIDOf(incidentID string) string {
+	h := fnv.New64a()
+	h.Write([]byte(incidentID))
+	return fmt.Sprintf("%s%016x", incidentID[:8], h.Sum64())
 }

@@ -10,10 +10,10 @@ import (
 
 func TestStateRules(t *testing.T) {
 	type step func(s *Server, id string) error
-	ack := func(m int64) step { return func(s *Server, id string) error { return s.Ack(m, id) } }
-	unack := func(m int64) step { return func(s *Server, id string) error { return s.Unack(m, id) } }
-	closeBy := func(m int64) step { return func(s *Server, id string) error { return s.Close(m, id, "rc", "fix") } }
-	reopen := func(s *Server, id string) error { return s.Reopen(BobID, id, "again") }
+	ack := func(as string) step { return func(s *Server, id string) error { return s.Ack(as, id) } }
+	unack := func(as string) step { return func(s *Server, id string) error { return s.Unack(as, id) } }
+	closeBy := func(as string) step { return func(s *Server, id string) error { return s.Close(as, id, "rc", "fix") } }
+	reopen := func(s *Server, id string) error { return s.Reopen(Bob, id, "again") }
 	auto := func(s *Server, id string) error { return s.AutoClose(id) }
 	tests := []struct {
 		name      string
@@ -23,13 +23,13 @@ func TestStateRules(t *testing.T) {
 		lastFeed  string
 		feedActor int64
 	}{
-		{"ack moves to Processing", []step{ack(AliceID)}, ProgressProcessing, 0, "i_ack", AliceID},
-		{"unack by the only acker returns to Triggered", []step{ack(AliceID), unack(AliceID)}, ProgressTriggered, 0, "i_unack", AliceID},
-		{"unack keeps Processing while another acker remains", []step{ack(AliceID), ack(BobID), unack(AliceID)}, ProgressProcessing, 0, "i_unack", AliceID},
-		{"all ackers unack", []step{ack(AliceID), ack(BobID), unack(AliceID), unack(BobID)}, ProgressTriggered, 0, "i_unack", BobID},
-		{"resolve closes", []step{ack(AliceID), closeBy(BobID)}, ProgressClosed, BobID, "i_rslv", BobID},
+		{"ack moves to Processing", []step{ack(Alice)}, ProgressProcessing, 0, "i_ack", AliceID},
+		{"unack by the only acker returns to Triggered", []step{ack(Alice), unack(Alice)}, ProgressTriggered, 0, "i_unack", AliceID},
+		{"unack keeps Processing while another acker remains", []step{ack(Alice), ack(Bob), unack(Alice)}, ProgressProcessing, 0, "i_unack", AliceID},
+		{"all ackers unack", []step{ack(Alice), ack(Bob), unack(Alice), unack(Bob)}, ProgressTriggered, 0, "i_unack", BobID},
+		{"resolve closes", []step{ack(Alice), closeBy(Bob)}, ProgressClosed, BobID, "i_rslv", BobID},
 		{"auto-close is by the system", []step{auto}, ProgressClosed, 0, "i_rslv", 0},
-		{"reopen returns to Triggered", []step{closeBy(AliceID), reopen}, ProgressTriggered, 0, "i_reopen", BobID},
+		{"reopen returns to Triggered", []step{closeBy(Alice), reopen}, ProgressTriggered, 0, "i_reopen", BobID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,10 +76,10 @@ func TestAutoCloseFeedSaysAutorslv(t *testing.T) {
 func TestSnoozeExpiryAndWake(t *testing.T) {
 	s := newTestServer(t, Options{})
 	id := mustCreate(t, s, IncidentSpec{}).IncidentID
-	if err := s.Ack(AliceID, id); err != nil {
+	if err := s.Ack(Alice, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Snooze(AliceID, id, 60); err != nil {
+	if err := s.Snooze(Alice, id, 60); err != nil {
 		t.Fatal(err)
 	}
 	inc := s.mustGet(t, id)
@@ -97,10 +97,10 @@ func TestSnoozeExpiryAndWake(t *testing.T) {
 		t.Errorf("after expiry: progress %s updated_at %d ack_time %d; want Triggered at the expiry time, acks cleared", inc.Progress, inc.UpdatedAt, inc.AckTime)
 	}
 	// Wake ends a running snooze; out-of-range minutes are refused.
-	if err := s.Snooze(BobID, id, 30); err != nil {
+	if err := s.Snooze(Bob, id, 30); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Wake(BobID, id); err != nil {
+	if err := s.Wake(Bob, id); err != nil {
 		t.Fatal(err)
 	}
 	feed, _ := s.Feed(id)
@@ -140,7 +140,7 @@ func TestCommentsAndUpdatedAt(t *testing.T) {
 	post(t, s, "/incident/comment", map[string]any{"incident_ids": []string{id}, "comment": " " + strings.Repeat("é", 1024) + " "}).ok(t, nil)
 	s.SetCommentsBumpUpdatedAt(true)
 	s.Advance(time.Minute)
-	if err := s.Comment(AliceID, id, "bumps now"); err != nil || s.mustGet(t, id).UpdatedAt != s.Now().Unix() {
+	if err := s.Comment(Alice, id, "bumps now"); err != nil || s.mustGet(t, id).UpdatedAt != s.Now().Unix() {
 		t.Errorf("switch at run time did not take: %v", err)
 	}
 }
@@ -253,10 +253,13 @@ func TestCreateRules(t *testing.T) {
 func TestActAsUnknownMember(t *testing.T) {
 	s := newTestServer(t, Options{})
 	id := mustCreate(t, s, IncidentSpec{}).IncidentID
-	if err := s.Ack(12345, id); err == nil || !strings.Contains(err.Error(), "not a member") {
+	if err := s.Ack("mallory", id); err == nil || !strings.Contains(err.Error(), "not a member") || !strings.Contains(err.Error(), "alice, bob, snowduty") {
 		t.Errorf("Ack as a stranger = %v", err)
 	}
-	if err := s.Ack(AliceID, "000000000000000000000000"); !IsNotFound(err) {
+	if err := s.Ack("", id); err == nil {
+		t.Error("Ack as nobody succeeded")
+	}
+	if err := s.Ack(Alice, "000000000000000000000000"); !IsNotFound(err) {
 		t.Errorf("Ack(unknown incident) = %v", err)
 	}
 }
@@ -298,7 +301,7 @@ func TestConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				_ = s.Ack(AliceID, inc.IncidentID)
+				_ = s.Ack(Alice, inc.IncidentID)
 				post(t, s, "/incident/comment", map[string]any{"incident_ids": []string{inc.IncidentID}, "comment": "hi"})
 				post(t, s, "/incident/list", window(t0.Add(-time.Hour), t0.Add(time.Hour), nil))
 				if i%10 == 0 {

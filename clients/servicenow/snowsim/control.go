@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
 // ErrNotFound is returned by control methods for an unknown incident.
@@ -55,16 +57,18 @@ func (s *Server) Now() time.Time {
 func (s *Server) SetClock(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.frozen, s.frozenAt, s.offset = true, t.UTC(), 0
+	s.kit.Clock.Set(t.UTC())
 	s.autoClose()
 }
 
-// Advance moves the clock forward by d (frozen or live).
-func (s *Server) Advance(d time.Duration) {
+// Advance moves the clock forward by d (frozen or live) and returns the
+// new time.
+func (s *Server) Advance(d time.Duration) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.offset += d
+	s.kit.Clock.Advance(d)
 	s.autoClose()
+	return s.now()
 }
 
 func (s *Server) actor(as string) (*User, error) {
@@ -110,11 +114,7 @@ func (s *Server) CreateIncidents(as string, n int, fields map[string]string) ([]
 	if err != nil {
 		return nil, err
 	}
-	frozen, at, off := s.frozen, s.frozenAt, s.offset
-	s.frozen, s.frozenAt, s.offset = true, s.now(), 0
-	defer func() {
-		s.frozen, s.frozenAt, s.offset = frozen, at, off
-	}()
+	defer s.kit.Clock.Hold()()
 	ids := make([]string, 0, n)
 	for i := range n {
 		f := cloneFields(fields)
@@ -263,77 +263,50 @@ func (s *Server) ExpireTokens() {
 	clear(s.tokens)
 }
 
-// InjectFault queues a fault for the next matching requests.
+// InjectFault queues a fault for the next matching requests (Count of
+// them, after Skip).
 func (s *Server) InjectFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	if f.Times == 0 {
-		f.Times = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &f)
-	return nil
+	f.Count = max(f.Count, 1)
+	return s.kit.Faults.Add(f.match(), f)
 }
 
-// Faults returns the faults still queued.
+// Faults returns the faults still queued, with the Count and Skip they
+// have left.
 func (s *Server) Faults() []Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Fault, 0, len(s.faults))
-	for _, f := range s.faults {
-		out = append(out, *f)
+	pending := s.kit.Faults.Pending()
+	out := make([]Fault, 0, len(pending))
+	for _, p := range pending {
+		f := p.Fault
+		f.Count, f.Skip = p.Match.Count, p.Match.Skip
+		out = append(out, f)
 	}
 	return out
 }
 
 // ClearFaults drops every queued fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Server) ClearFaults() { s.kit.Faults.Clear() }
 
 // maxRequestLog bounds the request log.
 const maxRequestLog = 2000
 
 // Request is one API request the server answered.
-type Request struct {
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Query  string `json:"query"`
-	Status int    `json:"status"`
-}
+type Request = simkit.Request
 
 // Calls returns the number of API requests per "METHOD endpoint", where a
 // sys_id in the path reads {sys_id} ("GET /api/now/table/incident/{sys_id}").
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.calls)
-}
+func (s *Server) Calls() map[string]int { return s.kit.Calls.Calls() }
 
 // Count returns Calls()[method+" "+endpoint].
-func (s *Server) Count(method, endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method+" "+endpoint]
-}
+func (s *Server) Count(method, endpoint string) int { return s.kit.Calls.Count(method, endpoint) }
 
 // Requests returns the last API requests (at most 2000), oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.kit.Calls.Requests() }
 
 // ResetCalls zeroes the counters and the request log.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls, s.requests = map[string]int{}, nil
-}
+func (s *Server) ResetCalls() { s.kit.Calls.Reset() }
 
 // Dump is the whole state of a Server, for debugging and demos.
 type Dump struct {
@@ -350,7 +323,7 @@ type Dump struct {
 // creation, hidden rows as table/sys_id.
 func (s *Server) Dump() Dump {
 	s.mu.Lock()
-	d := Dump{Now: s.stamp(), Frozen: s.frozen, Calls: maps.Clone(s.calls), Hidden: []string{}}
+	d := Dump{Now: s.stamp(), Frozen: s.kit.Clock.Frozen(), Calls: s.kit.Calls.Calls(), Hidden: []string{}}
 	inc := s.tables["incident"]
 	for _, r := range inc.rows {
 		d.Incidents = append(d.Incidents, cloneFields(r.f))

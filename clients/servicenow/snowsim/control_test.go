@@ -17,7 +17,7 @@ func (s *sim) ctl(t *testing.T, method, path, body string) (int, map[string]any)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
@@ -54,7 +54,7 @@ func TestControlHTTP(t *testing.T) {
 	if a := s.call(t, "GET", "/api/now/table/incident/"+id, ""); a.status != 404 {
 		t.Fatalf("hidden = %d", a.status)
 	}
-	if code, _ := s.ctl(t, "POST", "/_sim/faults", `{"kind":"hibernating","times":2}`); code != 201 {
+	if code, _ := s.ctl(t, "POST", "/_sim/faults", `{"kind":"hibernating","count":2}`); code != 201 {
 		t.Fatalf("fault = %d", code)
 	}
 	for range 2 {
@@ -67,6 +67,24 @@ func TestControlHTTP(t *testing.T) {
 	}
 	if code, m := s.ctl(t, "POST", "/_sim/faults", `{"kind":"nope"}`); code != 400 || !strings.Contains(m["error"].(string), "rate_limit") {
 		t.Fatalf("bad fault = %d %v", code, m)
+	}
+	// The fault vocabulary is fdsim's: count and skip, durations as "3s".
+	if code, m := s.ctl(t, "POST", "/_sim/faults", `{"kind":"rate_limit","times":2}`); code != 400 || !strings.Contains(m["error"].(string), `unknown field "times"`) {
+		t.Fatalf("outdated fault field = %d %v", code, m)
+	}
+	if code, m := s.ctl(t, "POST", "/_sim/faults", `{"kind":"rate_limit","method":"POST","path":"/oauth_token.do","count":2,"skip":1,"retry_after":"3s"}`); code != 201 {
+		t.Fatalf("rate limit fault = %d %v", code, m)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.ts.URL+"/_sim/faults", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	jsonEqual(t, b, []byte(`[{"kind":"rate_limit","method":"POST","path":"/oauth_token.do","count":2,"skip":1,"retry_after":"3s"}]`))
+	if code, _ := s.ctl(t, "DELETE", "/_sim/faults", ""); code != 204 {
+		t.Fatalf("clear faults = %d", code)
 	}
 	if code, m := s.ctl(t, "GET", "/_sim/calls", ""); code != 200 || m["GET /api/now/table/incident"] != float64(3) || m["GET /api/now/table/incident/{sys_id}"] != float64(1) {
 		t.Fatalf("calls = %v", m)

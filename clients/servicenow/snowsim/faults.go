@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
 // FaultKind names an injectable failure.
@@ -37,57 +38,43 @@ const (
 	FaultSlow FaultKind = "slow"
 )
 
-// Fault is one injected failure, applied to the next Times matching
-// requests (Table API and /oauth_token.do; never the control API).
+// Fault is one injected failure, applied to the next Count matching
+// requests (Table API and /oauth_token.do; never the control API). Method,
+// Path, Count, Skip, RetryAfter and Delay mean the same as in fdsim.Fault.
 type Fault struct {
 	Kind FaultKind `json:"kind"`
-	// Times is how many requests it applies to; zero means 1.
-	Times int `json:"times,omitempty"`
 	// Method limits it to one HTTP method; empty means any.
 	Method string `json:"method,omitempty"`
-	// Path limits it to paths with this prefix; empty means any.
+	// Path limits it to one path and the paths below it
+	// ("/api/now/table/incident" also matches a record's path); empty means
+	// any.
 	Path string `json:"path,omitempty"`
-	// RetryAfter is the Retry-After of a 429, in seconds; zero means 1.
-	RetryAfter int `json:"retry_after,omitempty"`
-	// Delay is the wait of FaultSlow.
+	// Count is how many requests it applies to; zero means 1.
+	Count int `json:"count,omitempty"`
+	// Skip lets this many matching requests through unharmed first.
+	Skip int `json:"skip,omitempty"`
+	// RetryAfter is the Retry-After of a 429, sent in whole seconds
+	// (rounded up); zero means 1s. JSON: "retry_after": "3s".
+	RetryAfter time.Duration `json:"-"`
+	// Delay is the wait of FaultSlow. JSON: "delay": "5s".
 	Delay time.Duration `json:"-"`
 }
 
-// MarshalJSON writes Delay as a Go duration string.
+// MarshalJSON writes RetryAfter and Delay as Go duration strings.
 func (f Fault) MarshalJSON() ([]byte, error) {
 	type plain Fault
-	return json.Marshal(struct {
-		plain
-		Delay string `json:"delay,omitempty"`
-	}{plain(f), durString(f.Delay)})
+	return simkit.MarshalFault(plain(f), f.RetryAfter, f.Delay)
 }
 
-// UnmarshalJSON reads Delay as a Go duration string ("5s").
+// UnmarshalJSON reads RetryAfter and Delay as Go duration strings ("5s")
+// and refuses unknown fields.
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	type plain Fault
-	var aux struct {
-		plain
-		Delay string `json:"delay"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	*f = Fault(aux.plain)
-	if aux.Delay != "" {
-		d, err := time.ParseDuration(aux.Delay)
-		if err != nil {
-			return fmt.Errorf("parse fault delay: %w", err)
-		}
-		f.Delay = d
-	}
-	return nil
+	return simkit.UnmarshalFault(b, (*plain)(f), &f.RetryAfter, &f.Delay)
 }
 
-func durString(d time.Duration) string {
-	if d == 0 {
-		return ""
-	}
-	return d.String()
+func (f Fault) match() simkit.Match {
+	return simkit.Match{Method: f.Method, Path: f.Path, Count: f.Count, Skip: f.Skip}
 }
 
 func (f Fault) validate() error {
@@ -100,27 +87,8 @@ func (f Fault) validate() error {
 	default:
 		return fmt.Errorf("inject fault: unknown kind %q; use rate_limit, server_error, unavailable, hibernating, login_page, partial_result, empty_202 or slow", f.Kind)
 	}
-	if f.Times < 0 || f.RetryAfter < 0 {
-		return fmt.Errorf("inject fault: times and retry_after must not be negative")
-	}
-	return nil
-}
-
-// takeFault pops the first fault matching r. The caller holds s.mu.
-func (s *Server) takeFault(r *http.Request) *Fault {
-	for i, f := range s.faults {
-		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
-			continue
-		}
-		if f.Path != "" && !strings.HasPrefix(r.URL.Path, f.Path) {
-			continue
-		}
-		out := *f
-		f.Times--
-		if f.Times <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		return &out
+	if f.Count < 0 || f.Skip < 0 || f.RetryAfter < 0 {
+		return fmt.Errorf("inject fault: count, skip and retry_after must not be negative")
 	}
 	return nil
 }
@@ -145,24 +113,17 @@ const loginPage = `<html><head><title>Sign in</title></head><body><form method="
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (handled, partial bool) {
 	switch f.Kind {
 	case FaultSlow:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return true, false
-		case <-t.C:
-		}
-		return false, false
+		return !simkit.Sleep(r.Context(), f.Delay), false
 	case FaultPartialResult:
 		return false, true
 	case FaultRateLimit:
-		ra := max(f.RetryAfter, 1)
+		ra := max((f.RetryAfter+time.Second-1)/time.Second, 1)
 		s.mu.Lock()
 		now := s.now()
 		s.mu.Unlock()
 		reset := now.Truncate(time.Hour).Add(time.Hour)
 		h := w.Header()
-		h.Set("Retry-After", strconv.Itoa(ra))
+		h.Set("Retry-After", strconv.FormatInt(int64(ra), 10))
 		// Real instances spell these with a capital L, which Header.Set
 		// would canonicalize away.
 		h["X-RateLimit-Limit"] = []string{"100"}

@@ -84,7 +84,7 @@ func (s *sim) call(t *testing.T, method, path, body string, auth ...string) answ
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return answer{resp.StatusCode, resp.Header, b}
 }

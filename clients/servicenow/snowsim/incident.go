@@ -39,7 +39,7 @@ func (s *Server) createIncident(u *User, in map[string]string) (*record, *apiErr
 	}
 	s.number++
 	for k, v := range map[string]string{
-		"number": fmt.Sprintf("INC%07d", s.number), "state": "1", "impact": "3", "urgency": "3", "severity": "3",
+		"number": fmt.Sprintf("INC%07d", s.number), "state": "1", "category": "inquiry", "impact": "3", "urgency": "3", "severity": "3",
 		"active": "true", "approval": "not requested", "upon_approval": "proceed", "upon_reject": "cancel",
 		"notify": "1", "escalation": "0", "knowledge": "false", "made_sla": "true", "reopen_count": "0",
 		"reassignment_count": "0", "child_incidents": "0", "sys_class_name": "incident", "sys_domain": "global",

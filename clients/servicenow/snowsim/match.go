@@ -15,23 +15,97 @@ type queryEnv struct {
 	loc  *time.Location
 }
 
-// compiled is a query bound to a table: unknown columns removed, javascript:
-// values evaluated.
+// compiled is a query bound to a table: unknown columns removed, dot-walks
+// and JOINs resolved, javascript: values evaluated.
 type compiled struct {
-	groups  []Group
+	groups  [][][]ccond
 	orders  []Order
 	invalid bool
 	fields  []string // every column the query reads
 }
 
-func (t *table) compile(q Query, env queryEnv) compiled {
+// ccond is a compiled condition: Cond (with its value evaluated), the
+// reference columns a dot-walk follows, and the table and column whose
+// value it finally compares; or a JOIN.
+type ccond struct {
+	Cond
+	walk []hop
+	tbl  *table
+	col  string
+	join *joinCond
+}
+
+// hop is one step of a dot-walk: read reference column col, continue in to.
+type hop struct {
+	col string
+	to  *table
+}
+
+// joinCond is JOIN<table>.<field>=<jtable>.<jfield>[!<condition>]: a row
+// matches when some row of jtable has jfield equal to the row's field and
+// matches the condition.
+type joinCond struct {
+	field  string
+	jtbl   *table
+	jfield string
+	cond   compiled
+}
+
+// resolvePath resolves a column name, possibly dot-walked
+// (assignment_group.name), from table t: every part but the last must be a
+// reference column pointing to a table the simulator holds. ok is false for
+// an unknown column, which the query then ignores like a real instance.
+func (s *Server) resolvePath(t *table, name string) (walk []hop, last *table, col column, ok bool) {
+	parts := strings.Split(name, ".")
+	cur := t
+	for i, p := range parts {
+		c, found := cur.schema.col(p)
+		if !found {
+			return nil, nil, column{}, false
+		}
+		if i == len(parts)-1 {
+			return walk, cur, c, true
+		}
+		next := s.tables[c.ref]
+		if c.kind != kReference || next == nil {
+			return nil, nil, column{}, false
+		}
+		walk = append(walk, hop{col: p, to: next})
+		cur = next
+	}
+	return nil, nil, column{}, false
+}
+
+// follow walks a dot-walk's references from r; nil when a reference is
+// empty or dangling (the dot-walked value then reads as empty).
+func follow(walk []hop, r *record) *record {
+	for _, h := range walk {
+		if r = h.to.rows[r.f[h.col]]; r == nil {
+			return nil
+		}
+	}
+	return r
+}
+
+func (s *Server) compile(t *table, q Query, env queryEnv) compiled {
 	out := compiled{invalid: q.Invalid}
 	for _, g := range q.Groups {
-		var ng Group
+		var ng [][]ccond
 		for _, term := range g {
-			var nt Term
+			var nt []ccond
 			for _, cd := range term {
-				if _, ok := t.schema.col(cd.Field); !ok {
+				if cd.Op == "JOIN" {
+					j, ok := s.compileJoin(t, cd.Value, env)
+					if !ok {
+						out.invalid = true
+						continue
+					}
+					out.fields = append(out.fields, j.field)
+					nt = append(nt, ccond{Cond: cd, join: j})
+					continue
+				}
+				walk, last, col, ok := s.resolvePath(t, cd.Field)
+				if !ok {
 					out.invalid = true
 					continue
 				}
@@ -41,7 +115,10 @@ func (t *table) compile(q Query, env queryEnv) compiled {
 					continue
 				}
 				out.fields = append(out.fields, cd.Field)
-				nt = append(nt, Cond{Field: cd.Field, Op: cd.Op, Value: v})
+				if head, _, dotted := strings.Cut(cd.Field, "."); dotted {
+					out.fields = append(out.fields, head)
+				}
+				nt = append(nt, ccond{Cond: Cond{Field: cd.Field, Op: cd.Op, Value: v}, walk: walk, tbl: last, col: col.name})
 			}
 			if len(nt) > 0 {
 				ng = append(ng, nt)
@@ -58,6 +135,36 @@ func (t *table) compile(q Query, env queryEnv) compiled {
 		}
 	}
 	return out
+}
+
+// compileJoin reads "incident.caller_id=sys_user.sys_id!active=true". The
+// first table must be t; the joined table one the simulator holds.
+func (s *Server) compileJoin(t *table, v string, env queryEnv) (*joinCond, bool) {
+	left, right, ok := strings.Cut(v, "=")
+	if !ok {
+		return nil, false
+	}
+	right, sub, _ := strings.Cut(right, "!")
+	lt, lf, ok1 := strings.Cut(left, ".")
+	rt, rf, ok2 := strings.Cut(right, ".")
+	if !ok1 || !ok2 || lt != t.name {
+		return nil, false
+	}
+	jt := s.tables[rt]
+	if jt == nil {
+		return nil, false
+	}
+	if _, ok := t.schema.col(lf); !ok {
+		return nil, false
+	}
+	if _, ok := jt.schema.col(rf); !ok {
+		return nil, false
+	}
+	j := &joinCond{field: lf, jtbl: jt, jfield: rf}
+	if sub != "" {
+		j.cond = s.compile(jt, ParseQuery(sub), env)
+	}
+	return j, true
 }
 
 // evalValue resolves javascript: values (gs.getUserID(), gs.getUserName(),
@@ -104,23 +211,23 @@ func evalValue(op, v string, env queryEnv) (string, bool) {
 	return "", false
 }
 
-func (c compiled) match(t *table, r *record) bool {
+func (c compiled) match(r *record) bool {
 	if len(c.groups) == 0 {
 		return true
 	}
 	for _, g := range c.groups {
-		if groupMatch(t, g, r) {
+		if groupMatch(g, r) {
 			return true
 		}
 	}
 	return false
 }
 
-func groupMatch(t *table, g Group, r *record) bool {
+func groupMatch(g [][]ccond, r *record) bool {
 	for _, term := range g {
 		ok := false
 		for _, cd := range term {
-			if condMatch(t, cd, r.f[cd.Field]) {
+			if cd.matches(r) {
 				ok = true
 				break
 			}
@@ -130,6 +237,27 @@ func groupMatch(t *table, g Group, r *record) bool {
 		}
 	}
 	return true
+}
+
+// matches evaluates one compiled condition on r.
+func (cd ccond) matches(r *record) bool {
+	if j := cd.join; j != nil {
+		key := r.f[j.field]
+		if key == "" {
+			return false
+		}
+		for _, jr := range j.jtbl.rows {
+			if jr.f[j.jfield] == key && j.cond.match(jr) {
+				return true
+			}
+		}
+		return false
+	}
+	v := ""
+	if rr := follow(cd.walk, r); rr != nil {
+		v = rr.f[cd.col]
+	}
+	return condMatch(cd.tbl, Cond{Field: cd.col, Op: cd.Op, Value: cd.Value}, v)
 }
 
 func condMatch(t *table, cd Cond, v string) bool {
@@ -191,7 +319,7 @@ func (t *table) selectRows(c compiled) []*record {
 	if len(c.groups) == 1 {
 		lo, hi := 0, len(t.index)
 		for _, term := range c.groups[0] {
-			if len(term) == 1 && term[0].Field == t.timeCol {
+			if len(term) == 1 && term[0].join == nil && term[0].walk == nil && term[0].Field == t.timeCol {
 				if l, h, ok := t.timeRange(term[0].Op, term[0].Value); ok {
 					lo, hi = max(lo, l), min(hi, h)
 				}
@@ -204,7 +332,7 @@ func (t *table) selectRows(c compiled) []*record {
 	}
 	var out []*record
 	for _, r := range cand {
-		if c.match(t, r) {
+		if c.match(r) {
 			out = append(out, r)
 		}
 	}

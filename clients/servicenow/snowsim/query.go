@@ -108,7 +108,13 @@ func (q *Query) addOrder(field string, desc bool) {
 
 // parseCond splits "fieldOPvalue". Column names are lower case, operators
 // upper case or symbols, which is what makes the split unambiguous.
+//
+// A JOIN condition (JOINincident.caller_id=sys_user.sys_id!active=true) is a
+// Cond with Op "JOIN", no Field and the rest of the token as Value.
 func parseCond(s string) (Cond, bool) {
+	if rest, ok := strings.CutPrefix(s, "JOIN"); ok {
+		return Cond{Op: "JOIN", Value: rest}, true
+	}
 	n := 0
 	for n < len(s) && isFieldByte(s[n]) {
 		n++
@@ -157,7 +163,7 @@ func (q Query) String() string {
 				case ti > 0:
 					b.WriteString("^")
 				}
-				b.WriteString(cd.Field + cd.Op + cd.Value)
+				b.WriteString(cd.Field + cd.Op + cd.Value) // JOIN has no Field
 			}
 		}
 	}

@@ -11,6 +11,7 @@ type view struct {
 	excludeLinks bool
 	fields       []string // nil means every column
 	base         string   // scheme://host of the instance, for links
+	version      string   // "", "v1" or "v2": the request's API version, kept in links
 	user         *User
 	loc          *time.Location
 }
@@ -35,9 +36,33 @@ func (s *Server) render(t *table, r *record, v view) map[string]any {
 	for _, name := range v.fields {
 		if col, ok := t.schema.col(name); ok {
 			put(col)
+			continue
 		}
+		s.putDotWalked(out, t, r, name, v)
 	}
 	return out
+}
+
+// putDotWalked adds a dot-walked field of sysparm_fields (opened_by.name)
+// under exactly that key, rendered like the referenced column; a column
+// behind an empty reference reads as empty. Names that do not resolve are
+// left out, like unknown columns.
+func (s *Server) putDotWalked(out map[string]any, t *table, r *record, name string, v view) {
+	walk, last, col, ok := s.resolvePath(t, name)
+	if !ok || len(walk) == 0 {
+		return
+	}
+	if s.hiddenFields[t.name+"."+walk[0].col] && !v.user.Admin {
+		return
+	}
+	if s.hiddenFields[last.name+"."+col.name] && !v.user.Admin {
+		return
+	}
+	rr := follow(walk, r)
+	if rr == nil {
+		rr = &record{f: map[string]string{}}
+	}
+	out[name] = s.renderValue(last, col, rr, v)
 }
 
 func (s *Server) renderValue(t *table, col column, r *record, v view) any {
@@ -47,7 +72,11 @@ func (s *Server) renderValue(t *table, col column, r *record, v view) any {
 	}
 	link := ""
 	if col.kind == kReference && raw != "" && !v.excludeLinks {
-		link = v.base + "/api/now/table/" + col.ref + "/" + raw
+		link = v.base + "/api/now/" + v.version
+		if v.version != "" {
+			link += "/"
+		}
+		link += "table/" + col.ref + "/" + raw
 	}
 	if v.display == "false" {
 		if link != "" {
@@ -55,7 +84,10 @@ func (s *Server) renderValue(t *table, col column, r *record, v view) any {
 		}
 		return raw
 	}
-	dv := s.displayValue(t, col, r, v)
+	var dv any = s.displayValue(t, col, r, v)
+	if col.kind == kChoice && raw == "" {
+		dv = nil // an empty choice has no label: null, not ""
+	}
 	if v.display == "true" {
 		if link != "" {
 			return map[string]any{"display_value": dv, "link": link}

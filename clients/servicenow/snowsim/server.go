@@ -25,6 +25,8 @@ import (
 	"time"
 
 	_ "time/tzdata" // user time zones must resolve on minimal images
+
+	"github.com/snowduty/snowduty/clients/internal/simkit"
 )
 
 // Defaults of Options.
@@ -41,6 +43,10 @@ const (
 	// ServiceDeskGroup is the sys_id of the one assignment group.
 	ServiceDeskGroup = "287ebd7da9fe198100f92cc8d1d2154e"
 )
+
+// DefaultMaxURLLength is Options.MaxURLLength when unset: far above the
+// 2,048 characters snowduty (like real clients) keeps every URL under.
+const DefaultMaxURLLength = 8192
 
 // ControlPrefix is where the control API lives; the Table API never uses it.
 const ControlPrefix = "/_sim/"
@@ -103,6 +109,11 @@ type Options struct {
 	// InvalidQueryReturnsNoRows mimics glide.invalid_query.returns_no_rows:
 	// a query with an unknown column returns nothing instead of ignoring it.
 	InvalidQueryReturnsNoRows bool
+	// MaxURLLength is the longest request URL (path and query) the
+	// simulated web tier accepts; a longer one is answered 414 with an HTML
+	// page, never Table-API JSON. Real limits are unpublished; zero means
+	// DefaultMaxURLLength, negative means no limit.
+	MaxURLLength int
 	// CustomColumns are extra string columns on incident (u_ fields).
 	CustomColumns []Column
 	// Logger receives one debug line per request; nil discards.
@@ -114,14 +125,10 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 
-	ctlOnce sync.Once
-	ctl     *http.ServeMux
+	kit *simkit.Kit[Fault]
 
 	mu           sync.Mutex
 	rng          *rand.Rand
-	frozen       bool
-	frozenAt     time.Time
-	offset       time.Duration
 	seq          uint64
 	number       int
 	tables       map[string]*table
@@ -129,10 +136,7 @@ type Server struct {
 	usersByID    map[string]*User
 	tokens       map[string]token // access token → grant
 	refresh      map[string]token // refresh token → grant
-	faults       []*Fault
-	calls        map[string]int
-	requests     []Request
-	hiddenFields map[string]bool // "table.column" hidden by field ACL
+	hiddenFields map[string]bool  // "table.column" hidden by field ACL
 	deniedTables map[string]TableDenial
 	resolved     map[string]bool      // incidents waiting for auto-close
 	journalBy    map[string][]*record // incident sys_id → journal rows, oldest first
@@ -155,7 +159,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{opts: o, log: o.Logger}
+	s := &Server{opts: o, log: o.Logger, kit: simkit.NewKit[Fault](o.Now, o.Start, maxRequestLog)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -167,10 +171,9 @@ func New(o Options) *Server {
 func (s *Server) reset() {
 	o := s.opts
 	s.rng = rand.New(rand.NewPCG(o.Seed, o.Seed^0x5eed5eed))
-	s.frozen, s.frozenAt, s.offset = !o.Start.IsZero(), o.Start.UTC(), 0
+	s.kit.Reset()
 	s.seq, s.number = 0, 10000
 	s.tokens, s.refresh = map[string]token{}, map[string]token{}
-	s.faults, s.calls, s.requests = nil, map[string]int{}, nil
 	s.hiddenFields, s.resolved = map[string]bool{}, map[string]bool{}
 	s.deniedTables = map[string]TableDenial{}
 	s.journalBy = map[string][]*record{}
@@ -189,10 +192,7 @@ func (s *Server) reset() {
 // now is the simulated time, truncated to seconds as ServiceNow stores it.
 // The caller holds s.mu.
 func (s *Server) now() time.Time {
-	if s.frozen {
-		return s.frozenAt.Add(s.offset).Truncate(time.Second)
-	}
-	return s.opts.Now().UTC().Add(s.offset).Truncate(time.Second)
+	return s.kit.Clock.Now().UTC().Truncate(time.Second)
 }
 
 func (s *Server) stamp() string { return s.now().Format(internalLayout) }
@@ -211,33 +211,39 @@ func (s *Server) newSysID() string {
 // API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
-		s.ctlOnce.Do(s.buildControl)
-		s.ctl.ServeHTTP(w, r)
+		s.kit.ServeControl(w, r, s.controlMux)
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	s.serveAPI(rec, r)
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
-	if len(s.requests) > maxRequestLog {
-		s.requests = s.requests[len(s.requests)-maxRequestLog:]
+	if acceptsGzip(r) && r.Method != http.MethodHead {
+		gw := &gzipWriter{ResponseWriter: w}
+		status := s.kit.Calls.Serve(gw, r, endpointOf(r.URL.Path), http.HandlerFunc(s.serveAPI))
+		gw.finish() // not deferred: a handler that hangs up sends nothing more
+		s.log.Debug("snowsim request", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status))
+		return
 	}
-	s.mu.Unlock()
-	s.log.Debug("snowsim request", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status))
+	status := s.kit.Calls.Serve(w, r, endpointOf(r.URL.Path), http.HandlerFunc(s.serveAPI))
+	s.log.Debug("snowsim request", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status))
 }
 
+// Transport returns an http.RoundTripper that serves requests from s in
+// process, without a socket. With it, a client under testing/synctest sees
+// the fake clock for timeouts, backoff and slow faults.
+func (s *Server) Transport() http.RoundTripper { return simkit.Transport(s) }
+
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if s.urlTooLong(r) {
+		writeURITooLong(w)
+		return
+	}
 	s.mu.Lock()
 	w.Header().Set("Date", s.now().Format(http.TimeFormat))
 	w.Header().Set("Server", "ServiceNow")
 	w.Header().Set("Server-Timing", "sem_wait;dur=0, sesh_wait;dur=0")
-	s.calls[r.Method+" "+endpointOf(r.URL.Path)]++
-	f := s.takeFault(r)
 	s.mu.Unlock()
 	partial := false
-	if f != nil {
+	if f, ok := s.kit.Faults.Take(r.Method, r.URL.Path); ok {
 		var handled bool
-		if handled, partial = s.applyFault(w, r, f); handled {
+		if handled, partial = s.applyFault(w, r, &f); handled {
 			return
 		}
 	}
@@ -263,24 +269,4 @@ func endpointOf(p string) string {
 		return p[:i+len(marker)] + t + "/{sys_id}"
 	}
 	return p
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
 }

@@ -87,6 +87,10 @@ func (s *Server) serveTable(w http.ResponseWriter, r *http.Request, partial bool
 		return
 	}
 	v := s.viewFor(r, user)
+	v.version = version
+	if body != nil && strings.EqualFold(r.URL.Query().Get("sysparm_input_display_value"), "true") {
+		body = s.fromDisplayValues(t, body)
+	}
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch deny := s.deniedTables[tblName]; {
 	case read && !user.Admin && deny == DenyForbidden:
@@ -192,7 +196,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, t *table, v view, 
 		}
 		enc = strings.Join(parts, "^")
 	}
-	c := t.compile(ParseQuery(enc), queryEnv{user: v.user, loc: v.loc})
+	c := s.compile(t, ParseQuery(enc), queryEnv{user: v.user, loc: v.loc})
 	for _, f := range c.fields {
 		if s.hiddenFields[t.name+"."+f] && !v.user.Admin {
 			writeError(w, http.StatusForbidden, "Insufficient rights to query records", "Field(s) present in the query do not have permission to be read")

@@ -161,7 +161,7 @@ func TestErrorBodiesMatchFixtures(t *testing.T) {
 	a = s.call(t, "GET", "/api/now/table/sys_nonexistent", "")
 	jsonEqual(t, a.body, []byte(`{"error":{"message":"Invalid table sys_nonexistent","detail":"Table sys_nonexistent does not exist"},"status":"failure"}`))
 
-	if err := s.InjectFault(Fault{Kind: FaultRateLimit, RetryAfter: 7}); err != nil {
+	if err := s.InjectFault(Fault{Kind: FaultRateLimit, RetryAfter: 7 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	a = s.call(t, "GET", "/api/now/table/incident", "")
@@ -316,7 +316,7 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, _ := io.ReadAll(resp.Body)
 		return answer{resp.StatusCode, resp.Header, b}
 	}
