@@ -5,6 +5,8 @@ import (
 
 	"github.com/snowduty/snowduty/clients/flashduty"
 	"github.com/snowduty/snowduty/clients/servicenow"
+	"github.com/snowduty/snowduty/poller/fdside"
+	"github.com/snowduty/snowduty/poller/snowside"
 )
 
 // ServiceNow is the part of the ServiceNow client the poller uses.
@@ -16,7 +18,7 @@ type ServiceNow interface {
 	Journal(ctx context.Context, q servicenow.JournalQuery) ([]servicenow.JournalEntry, error)
 	JournalHistory(ctx context.Context, sysIDs []string) (map[string]string, error)
 	Create(ctx context.Context, fields map[string]string) (servicenow.Incident, error)
-	Update(ctx context.Context, sysID string, fields map[string]string) (servicenow.Incident, error)
+	snowside.Client // the writes a plan makes
 	CurrentUser(ctx context.Context) (servicenow.User, error)
 }
 
@@ -26,15 +28,7 @@ type Flashduty interface {
 	ListByIDs(ctx context.Context, ids []string) ([]flashduty.Incident, error)
 	Feed(ctx context.Context, q flashduty.FeedQuery) ([]flashduty.FeedItem, error)
 	Create(ctx context.Context, r flashduty.CreateRequest) (string, error)
-	Reset(ctx context.Context, r flashduty.ResetRequest) error
-	ResetField(ctx context.Context, id, name string, value any) error
-	Ack(ctx context.Context, id string) error
-	Unack(ctx context.Context, id string) error
-	Resolve(ctx context.Context, id, rootCause, resolution string) error
-	Reopen(ctx context.Context, id string) error
-	Snooze(ctx context.Context, id string, minutes int) error
-	Wake(ctx context.Context, id string) error
-	Comment(ctx context.Context, id, text string) error
+	fdside.Client // the writes a plan makes
 	MemberInfo(ctx context.Context) (flashduty.Member, error)
 	AccountInfo(ctx context.Context) (flashduty.Account, error)
 	PersonInfos(ctx context.Context, ids []int64) ([]flashduty.Person, error)

@@ -274,6 +274,24 @@ type nullData struct{}
 
 func (nullData) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
+// incidentPage checks the paging of a request about one incident:
+// incident_id is required, limit is 1 to 100 (20 when 0), p starts at 1.
+func incidentPage(id string, p, limit *int) *apiError {
+	if id == "" {
+		return invalid("incident_id is required")
+	}
+	if *limit == 0 {
+		*limit = 20
+	}
+	if *limit < 0 || *limit > 100 {
+		return invalid("limit must be between 1 and 100, got %d", *limit)
+	}
+	if *p <= 0 {
+		*p = 1
+	}
+	return nil
+}
+
 type feedRequest struct {
 	IncidentID string   `json:"incident_id"`
 	Types      []string `json:"types"`
@@ -294,17 +312,8 @@ func (s *Server) apiFeed(c *apiCall) (any, *apiError) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if req.IncidentID == "" {
-		return nil, invalid("incident_id is required")
-	}
-	if req.Limit == 0 {
-		req.Limit = 20
-	}
-	if req.Limit < 0 || req.Limit > 100 {
-		return nil, invalid("limit must be between 1 and 100, got %d", req.Limit)
-	}
-	if req.P <= 0 {
-		req.P = 1
+	if err := incidentPage(req.IncidentID, &req.P, &req.Limit); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -357,17 +366,8 @@ func (s *Server) apiAlertList(c *apiCall) (any, *apiError) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if req.IncidentID == "" {
-		return nil, invalid("incident_id is required")
-	}
-	if req.Limit == 0 {
-		req.Limit = 20
-	}
-	if req.Limit < 0 || req.Limit > 100 {
-		return nil, invalid("limit must be between 1 and 100, got %d", req.Limit)
-	}
-	if req.P <= 0 {
-		req.P = 1
+	if err := incidentPage(req.IncidentID, &req.P, &req.Limit); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
