@@ -55,12 +55,7 @@ type haSoak struct {
 func newHASoak(t *testing.T, name string, redisEnv []string, so state.Options) *haSoak {
 	dur := envDuration(t, "SOAK_HA_DURATION", 45*time.Second, 20*time.Second, "e.g. 45s or 5m")
 	gap := envDuration(t, "SOAK_EDIT_GAP", 100*time.Millisecond, 10*time.Millisecond, "between two human actions, e.g. 100ms")
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("SOAK_SEED"); s != "" {
-		if _, err := fmt.Sscan(s, &seed); err != nil {
-			t.Fatalf("SOAK_SEED=%q: want a number: %v", s, err)
-		}
-	}
+	seed := randomSeed(t)
 	t.Logf("%s soak: duration %s, a human action every %v, seed %d", name, dur, gap, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>2))
 	snPW, appKey := fmt.Sprintf("sn-secret-%x", rng.Uint64()), fmt.Sprintf("fd-secret-%x", rng.Uint64())

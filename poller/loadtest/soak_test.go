@@ -39,6 +39,18 @@ func envDuration(t *testing.T, name string, def, least time.Duration, hint strin
 	return d
 }
 
+// randomSeed is SOAK_SEED, or a new seed from the clock: it fixes the
+// schedule of edits and faults, so a run can be repeated.
+func randomSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SOAK_SEED"); s != "" {
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("SOAK_SEED=%q: want a number: %v", s, err)
+		}
+	}
+	return seed
+}
+
 // TestSoak is the chaos soak (make soak; SOAK_DURATION=1m for the CI
 // smoke): humans edit both simulators at random while faults hit both
 // APIs, two `snowduty run` replicas compete for the lease and are killed
@@ -49,12 +61,7 @@ func envDuration(t *testing.T, name string, def, least time.Duration, hint strin
 func TestSoak(t *testing.T) {
 	dur := envDuration(t, "SOAK_DURATION", 10*time.Minute, 30*time.Second, "e.g. 1m or 10m")
 	gap := envDuration(t, "SOAK_EDIT_GAP", 200*time.Millisecond, 10*time.Millisecond, "between two human actions, e.g. 50ms or 200ms")
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("SOAK_SEED"); s != "" {
-		if _, err := fmt.Sscan(s, &seed); err != nil {
-			t.Fatalf("SOAK_SEED=%q: want a number: %v", s, err)
-		}
-	}
+	seed := randomSeed(t)
 	t.Logf("soak: duration %s, a human action every %v, seed %d (SOAK_SEED=%d reproduces the schedule of faults and edits)", dur, gap, seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	snPW, appKey, redisPW := fmt.Sprintf("sn-secret-%x", rng.Uint64()), fmt.Sprintf("fd-secret-%x", rng.Uint64()), fmt.Sprintf("redis-secret-%x", rng.Uint64())
